@@ -1,0 +1,336 @@
+#!/usr/bin/env node
+// Portico test backend: a small Node.js (20+) HTTP server that follows docs/backend-contract.md.
+// Built-in modules only, one file. Used by the end-to-end tests in integration-tests/ and by the
+// plugin's own tests.
+//
+// Environment (set by Portico): PORTICO_PORT, PORTICO_TOKEN, PORTICO_PATH_BASE, PORTICO_PARENT_PID.
+//
+// Endpoints (relative to PORTICO_PATH_BASE; requests arrive with the full path):
+//   /echo                 any method: JSON {method, path, query, params, headers, rawHeaders,
+//                         bodyLength, bodySha256}; the body is hashed as a stream
+//   /env?names=A,B        JSON of those env vars plus PORTICO_PORT, PORTICO_PATH_BASE, pid
+//   /sse?count=N&intervalMs=M   text/event-stream, "data: i\n\n" for i = 0..N-1, M ms apart
+//   /slow?ms=N            "slow done" after N ms
+//   /download?bytes=N     N bytes, byte i = i % 251, Content-Length set, 64 KiB chunks
+//   /crash                200 "crashing", then exit(3) once the response is flushed
+//   /hang                 never answers
+//   /drop                 destroys the socket without answering
+//   anything else         200 "hello from node " + full path
+//   POST /.portico/shutdown (token + X-Portico-Event: shutdown) -> 202, close, exit 0
+//
+// Behaviour switches (environment):
+//   BACKEND_START_DELAY_MS=N     wait N ms before listening
+//   BACKEND_FAIL_START=1         print "failing on purpose" to stderr, exit 1 before listening
+//   BACKEND_FAIL_ONCE_FILE=path  if path is missing: create it, print "EADDRINUSE simulated"
+//                                to stderr and exit 98; otherwise start normally
+//   BACKEND_IGNORE_SIGTERM=1     ignore SIGTERM and the shutdown request
+//   BACKEND_SPAWN_CHILD=1        spawn a grandchild `sleep 300`, print "grandchild pid N"
+//   BACKEND_IGNORE_PARENT=1      do not exit when PORTICO_PARENT_PID is gone (orphan tests)
+'use strict';
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const { spawn } = require('node:child_process');
+
+const env = process.env;
+const PORT = Number(env.PORTICO_PORT || 0);
+const TOKEN = env.PORTICO_TOKEN;
+const PATH_BASE = env.PORTICO_PATH_BASE || '';
+const IGNORE_SIGTERM = env.BACKEND_IGNORE_SIGTERM === '1';
+const CHUNK_SIZE = 64 * 1024;
+const PATTERN_MODULUS = 251;
+
+function log(message) {
+  console.log(`[node ${process.pid}] ${message}`);
+}
+
+function fail(message, code) {
+  console.error(message);
+  process.exit(code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up switches
+
+function applyStartupSwitches() {
+  if (env.BACKEND_FAIL_START === '1') {
+    fail('failing on purpose', 1);
+  }
+  const failOnceFile = env.BACKEND_FAIL_ONCE_FILE;
+  if (failOnceFile && !fs.existsSync(failOnceFile)) {
+    fs.writeFileSync(failOnceFile, `failed once at ${new Date().toISOString()}\n`);
+    fail('EADDRINUSE simulated', 98);
+  }
+  if (env.BACKEND_SPAWN_CHILD === '1') {
+    const grandchild = spawn('sleep', ['300'], { stdio: 'ignore' });
+    console.log(`grandchild pid ${grandchild.pid}`);
+  }
+}
+
+function installSignalHandlers(server) {
+  process.on('SIGTERM', () => {
+    if (IGNORE_SIGTERM) {
+      log('SIGTERM received and ignored');
+      return;
+    }
+    log('SIGTERM received, exiting');
+    server.close();
+    process.exit(0);
+  });
+}
+
+function watchParent() {
+  const parentPid = Number(env.PORTICO_PARENT_PID || 0);
+  if (!parentPid || env.BACKEND_IGNORE_PARENT === '1') {
+    return;
+  }
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0);
+    } catch (e) {
+      if (e.code === 'ESRCH') {
+        log(`parent ${parentPid} is gone, exiting`);
+        process.exit(0);
+      }
+    }
+  }, 1000).unref();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function sendText(res, status, text, contentType = 'text/plain; charset=utf-8') {
+  const body = Buffer.from(text, 'utf8');
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': body.length });
+  res.end(body);
+}
+
+function sendJson(res, status, value) {
+  sendText(res, status, JSON.stringify(value), 'application/json');
+}
+
+function intParam(url, name, fallback) {
+  const raw = url.searchParams.get(name);
+  const value = raw === null ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+}
+
+/** The request path relative to PORTICO_PATH_BASE, or null when it lies outside the base. */
+function relativePath(pathname) {
+  if (!PATH_BASE) {
+    return pathname;
+  }
+  if (pathname === PATH_BASE) {
+    return '/';
+  }
+  if (pathname.startsWith(PATH_BASE + '/')) {
+    return pathname.slice(PATH_BASE.length);
+  }
+  return null;
+}
+
+function lowerCasePairs(rawHeaders) {
+  const pairs = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    pairs.push([rawHeaders[i].toLowerCase(), rawHeaders[i + 1]]);
+  }
+  return pairs;
+}
+
+// A buffer long enough that any 64 KiB window starting at offset (i % 251) is the pattern.
+const PATTERN = (() => {
+  const buffer = Buffer.alloc(CHUNK_SIZE + PATTERN_MODULUS);
+  for (let i = 0; i < buffer.length; i++) {
+    buffer[i] = i % PATTERN_MODULUS;
+  }
+  return buffer;
+})();
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+function echo(req, res, url) {
+  const hash = crypto.createHash('sha256');
+  let bodyLength = 0;
+  req.on('data', (chunk) => {
+    bodyLength += chunk.length;
+    hash.update(chunk);
+  });
+  req.on('end', () => {
+    sendJson(res, 200, {
+      method: req.method,
+      path: url.pathname,
+      query: url.search.startsWith('?') ? url.search.slice(1) : url.search,
+      params: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      rawHeaders: lowerCasePairs(req.rawHeaders),
+      bodyLength,
+      bodySha256: hash.digest('hex'),
+    });
+  });
+}
+
+function envVars(req, res, url) {
+  const result = {};
+  const names = (url.searchParams.get('names') || '').split(',').filter((n) => n.length > 0);
+  for (const name of names) {
+    result[name] = env[name] === undefined ? null : env[name];
+  }
+  result.PORTICO_PORT = env.PORTICO_PORT === undefined ? null : env.PORTICO_PORT;
+  result.PORTICO_PATH_BASE = env.PORTICO_PATH_BASE === undefined ? null : env.PORTICO_PATH_BASE;
+  result.pid = process.pid;
+  sendJson(res, 200, result);
+}
+
+function serverSentEvents(req, res, url) {
+  const count = intParam(url, 'count', 5);
+  const intervalMs = intParam(url, 'intervalMs', 300);
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  let sent = 0;
+  const sendNext = () => {
+    res.write(`data: ${sent}\n\n`);
+    sent++;
+    if (sent >= count) {
+      clearInterval(timer);
+      res.end();
+    }
+  };
+  const timer = setInterval(sendNext, intervalMs);
+  res.on('close', () => clearInterval(timer));
+  if (count === 0) {
+    clearInterval(timer);
+    res.end();
+  } else {
+    sendNext();
+  }
+}
+
+function slow(req, res, url) {
+  const ms = intParam(url, 'ms', 1000);
+  const timer = setTimeout(() => sendText(res, 200, 'slow done'), ms);
+  res.on('close', () => clearTimeout(timer));
+}
+
+function download(req, res, url) {
+  const total = intParam(url, 'bytes', 0);
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': total });
+  let offset = 0;
+  let aborted = false;
+  res.on('close', () => { aborted = true; });
+  const pump = () => {
+    while (!aborted && offset < total) {
+      const length = Math.min(CHUNK_SIZE, total - offset);
+      const start = offset % PATTERN_MODULUS;
+      const chunk = PATTERN.subarray(start, start + length);
+      offset += length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!aborted) {
+      res.end();
+    }
+  };
+  pump();
+}
+
+function crash(req, res) {
+  res.setHeader('Connection', 'close');
+  const body = Buffer.from('crashing');
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+  res.end(body, () => {
+    log('crashing on purpose (exit 3)');
+    process.exit(3);
+  });
+}
+
+function hang(req, res) {
+  log('hanging (no answer will be sent)');
+  req.resume();
+}
+
+function drop(req) {
+  log('dropping the connection');
+  req.socket.destroy();
+}
+
+function shutdown(req, res, server) {
+  if (IGNORE_SIGTERM) {
+    log('shutdown request received and ignored');
+    sendText(res, 200, 'ignoring shutdown');
+    return;
+  }
+  log('shutdown request received, closing');
+  res.setHeader('Connection', 'close');
+  sendText(res, 202, 'shutting down');
+  res.on('finish', () => {
+    server.close(() => {
+      log('closed, exiting 0');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  });
+}
+
+const ROUTES = {
+  '/echo': echo,
+  '/env': envVars,
+  '/sse': serverSentEvents,
+  '/slow': slow,
+  '/download': download,
+  '/crash': crash,
+  '/hang': hang,
+  '/drop': drop,
+};
+
+function handle(server, req, res) {
+  const url = new URL(req.url, 'http://backend.invalid');
+  log(`${req.method} ${req.url}`);
+  if (TOKEN === undefined || req.headers['x-portico-token'] !== TOKEN) {
+    log('rejected: missing or wrong X-Portico-Token');
+    req.resume();
+    sendText(res, 400, 'missing or wrong X-Portico-Token');
+    return;
+  }
+  const path = relativePath(url.pathname);
+  if (path === '/.portico/shutdown' && req.method === 'POST'
+      && (req.headers['x-portico-event'] || '').toLowerCase() === 'shutdown') {
+    req.resume();
+    shutdown(req, res, server);
+    return;
+  }
+  const route = path === null ? undefined : ROUTES[path];
+  if (route) {
+    route(req, res, url);
+    return;
+  }
+  req.resume();
+  sendText(res, 200, 'hello from node ' + url.pathname);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function main() {
+  applyStartupSwitches();
+  const server = http.createServer();
+  server.on('request', (req, res) => handle(server, req, res));
+  server.on('error', (e) => fail(`listen failed: ${e.message}`, e.code === 'EADDRINUSE' ? 98 : 1));
+  installSignalHandlers(server);
+  watchParent();
+  const delay = Number(env.BACKEND_START_DELAY_MS || 0);
+  setTimeout(() => {
+    server.listen(PORT, '127.0.0.1', () => {
+      console.log(`listening on 127.0.0.1:${server.address().port}`);
+    });
+  }, delay > 0 ? delay : 0);
+}
+
+main();

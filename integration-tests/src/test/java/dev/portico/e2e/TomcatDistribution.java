@@ -1,0 +1,447 @@
+package dev.portico.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A real Apache Tomcat (the unpacked distribution as CATALINA_HOME) running {@code bin/catalina.sh
+ * run} as a child process on a fresh CATALINA_BASE under {@code target/e2e/<name>-<n>}, with the
+ * Portico plugin jar in {@code CATALINA_BASE/lib} and the valve on the Host.
+ *
+ * <p>{@link #close()} stops Tomcat, kills every process that still belongs to it and fails if
+ * there was one, so no test leaves a process behind, whatever its outcome.
+ */
+public final class TomcatDistribution implements AutoCloseable {
+
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final int LOG_TAIL_LINES = 80;
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final Path catalinaHome;
+    private final Path catalinaBase;
+    private final Path pluginJar;
+    private final boolean withPortico;
+    private final Map<String, String> valveAttributes;
+    private final boolean withUserRealm;
+    private final ProcessTracker processes;
+    private final Thread cleanupOnJvmExit;
+    private int httpPort;
+    private Process tomcat;
+    private HttpTestClient http;
+
+    private TomcatDistribution(Builder builder) {
+        this.catalinaHome = E2eSettings.tomcatHome();
+        this.pluginJar = builder.withPortico ? E2eSettings.pluginJar() : null;
+        this.withPortico = builder.withPortico;
+        this.valveAttributes = new LinkedHashMap<>(builder.valveAttributes);
+        this.withUserRealm = builder.withUserRealm;
+        this.catalinaBase = newCatalinaBase(builder.name);
+        this.processes = new ProcessTracker(catalinaBase);
+        this.cleanupOnJvmExit = new Thread(this::killEverything, "cleanup " + catalinaBase.getFileName());
+        Runtime.getRuntime().addShutdownHook(cleanupOnJvmExit);
+        this.httpPort = FreePort.pick();
+    }
+
+    public static Builder named(String name) {
+        return new Builder(name);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Life cycle
+
+    /** Starts Tomcat and waits until its HTTP port answers; fails with the log tail otherwise. */
+    public TomcatDistribution start() {
+        if (isRunning()) {
+            throw new IllegalStateException("Tomcat is already running on " + catalinaBase);
+        }
+        if (!FreePort.isFree(httpPort)) {
+            httpPort = FreePort.pick();
+        }
+        write(catalinaBase.resolve("conf/server.xml"),
+                ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm));
+        tomcat = launchCatalinaRun();
+        processes.follow(tomcat.toHandle());
+        write(catalinaBase.resolve("tomcat.pid"), Long.toString(tomcat.pid()));
+        awaitHttpPort();
+        http = new HttpTestClient(baseUri());
+        return this;
+    }
+
+    /** Graceful stop: SIGTERM to the Tomcat JVM (its shutdown hook stops the server), then wait. */
+    public void stop() {
+        if (tomcat == null) {
+            return;
+        }
+        processes.sample();
+        tomcat.destroy();
+        try {
+            if (!tomcat.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                tomcat.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new AssertionError("Tomcat did not stop within " + STOP_TIMEOUT.toSeconds()
+                        + " s; killed it. Log tail:\n" + logTail());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            tomcat.destroyForcibly();
+        } finally {
+            tomcat = null;
+        }
+    }
+
+    /** SIGKILL to the Tomcat JVM only: its children are left running (orphan-cleanup tests). */
+    public void kill() {
+        if (tomcat == null) {
+            return;
+        }
+        processes.sample();
+        tomcat.destroyForcibly();
+        try {
+            tomcat.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            tomcat = null;
+        }
+    }
+
+    /** Stops Tomcat if it runs and starts it again on the same CATALINA_BASE (same port if free). */
+    public TomcatDistribution restart() {
+        stop();
+        return start();
+    }
+
+    public boolean isRunning() {
+        return tomcat != null && tomcat.isAlive();
+    }
+
+    /** The pid of the Tomcat JVM ({@code catalina.sh run} execs java). */
+    public long tomcatPid() {
+        requireRunning();
+        return tomcat.pid();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Apps and addresses
+
+    public URI baseUri() {
+        return URI.create("http://127.0.0.1:" + httpPort);
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** An HTTP/1.1 client for this Tomcat (a fresh one after every start). */
+    public HttpTestClient http() {
+        requireRunning();
+        return http;
+    }
+
+    public Path catalinaBase() {
+        return catalinaBase;
+    }
+
+    /** The valve's appBase, {@code CATALINA_BASE/apps}. */
+    public Path appsDir() {
+        return catalinaBase.resolve("apps");
+    }
+
+    public Path appDir(String name) {
+        return appsDir().resolve(name);
+    }
+
+    /**
+     * Writes (or overwrites) files of the app {@code apps/<name>}; each file is replaced atomically,
+     * so the plugin never sees half a file.
+     */
+    public Path writeApp(String name, AppFile... files) {
+        Path app = appDir(name);
+        for (AppFile file : files) {
+            write(app.resolve(file.path()), file.content());
+        }
+        return app;
+    }
+
+    public void deleteAppFile(String name, String path) {
+        try {
+            Files.deleteIfExists(appDir(name).resolve(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Logs
+
+    /** What Tomcat wrote: the captured console output and {@code logs/catalina.*.log}. */
+    public String log() {
+        StringBuilder text = new StringBuilder(read(consoleLog()));
+        try (Stream<Path> logs = Files.list(catalinaBase.resolve("logs"))) {
+            for (Path file : logs.filter(p -> p.getFileName().toString().startsWith("catalina."))
+                    .sorted().toList()) {
+                text.append("\n--- ").append(file.getFileName()).append(" ---\n").append(read(file));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return text.toString();
+    }
+
+    /** The last lines of the console output, for failure messages. */
+    public String logTail() {
+        List<String> lines = read(consoleLog()).lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    }
+
+    public Path consoleLog() {
+        return catalinaBase.resolve("logs/console.log");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Process hygiene
+
+    /**
+     * Fails, naming them, if any process that belongs to this Tomcat (besides a running Tomcat JVM)
+     * is alive; such processes are killed first so nothing outlives the test.
+     */
+    public void assertNoLeftoverProcesses() {
+        List<ProcessHandle> leftovers = new ArrayList<>(processes.alive());
+        if (isRunning()) {
+            leftovers.removeIf(handle -> handle.pid() == tomcat.pid());
+            leftovers.removeIf(handle -> isDescendantOfTomcat(handle));
+        }
+        if (leftovers.isEmpty()) {
+            return;
+        }
+        String described = leftovers.stream().map(processes::describe).collect(Collectors.joining("\n  "));
+        ProcessTracker.killAll(leftovers);
+        throw new AssertionError("processes outlived Tomcat (" + catalinaBase + "), killed now:\n  " + described);
+    }
+
+    /** Stops Tomcat, kills anything left and fails if something was left. */
+    @Override
+    public void close() {
+        try {
+            stop();
+        } catch (AssertionError e) {
+            killEverything();
+            throw e;
+        } finally {
+            try {
+                assertNoLeftoverProcesses();
+            } finally {
+                processes.close();
+                removeShutdownHook();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tomcat " + catalinaBase.getFileName() + " on " + baseUri();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+
+    private Path newCatalinaBase(String name) {
+        Path base;
+        do {
+            base = E2eSettings.workDir().resolve(name + "-" + INSTANCES.incrementAndGet());
+        } while (Files.exists(base));
+        try {
+            for (String dir : List.of("conf", "logs", "temp", "work", "apps", "lib", "webapps/ROOT")) {
+                Files.createDirectories(base.resolve(dir));
+            }
+            copyDirectory(catalinaHome.resolve("conf"), base.resolve("conf"));
+            if (pluginJar != null) {
+                Files.copy(pluginJar, base.resolve("lib").resolve(pluginJar.getFileName()),
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (withUserRealm) {
+                write(base.resolve("conf/tomcat-users.xml"), ServerXml.testUsers());
+            }
+            write(base.resolve("webapps/ROOT/index.html"),
+                    "<html><body><h1>plain tomcat root</h1></body></html>\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare CATALINA_BASE " + base, e);
+        }
+        return base;
+    }
+
+    private Process launchCatalinaRun() {
+        ProcessBuilder builder = new ProcessBuilder("/bin/sh", catalinaHome.resolve("bin/catalina.sh").toString(), "run")
+                .directory(catalinaBase.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile()));
+        Map<String, String> env = builder.environment();
+        for (String inherited : List.of("JRE_HOME", "JAVA_OPTS", "CATALINA_OPTS", "CATALINA_TMPDIR",
+                "CATALINA_OUT", "JPDA_OPTS", "LOGGING_CONFIG", "LOGGING_MANAGER")) {
+            env.remove(inherited);
+        }
+        env.put("CATALINA_HOME", catalinaHome.toString());
+        env.put("CATALINA_BASE", catalinaBase.toString());
+        env.put("CATALINA_PID", catalinaBase.resolve("tomcat.pid").toString());
+        env.put("JAVA_HOME", Path.of(System.getProperty("java.home")).toString());
+        env.put("CATALINA_OPTS", "-Xms64m -Xmx384m -XX:+UseSerialGC"
+                + " -Djava.security.egd=file:/dev/./urandom");
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run catalina.sh", e);
+        }
+    }
+
+    private void awaitHttpPort() {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (!FreePort.accepts(httpPort)) {
+            if (!tomcat.isAlive()) {
+                int exit = tomcat.exitValue();
+                tomcat = null;
+                throw new AssertionError("Tomcat exited (status " + exit + ") before its HTTP port "
+                        + httpPort + " answered. Log tail:\n" + logTail());
+            }
+            if (System.nanoTime() - deadline > 0) {
+                String tail = logTail();
+                killEverything();
+                throw new AssertionError("Tomcat's HTTP port " + httpPort + " did not answer within "
+                        + STARTUP_TIMEOUT.toSeconds() + " s. Log tail:\n" + tail);
+            }
+            Poll.sleep(Duration.ofMillis(100));
+        }
+    }
+
+    private boolean isDescendantOfTomcat(ProcessHandle handle) {
+        return tomcat.toHandle().descendants().anyMatch(d -> d.pid() == handle.pid());
+    }
+
+    private void killEverything() {
+        if (tomcat != null) {
+            tomcat.destroyForcibly();
+        }
+        ProcessTracker.killAll(processes.alive());
+    }
+
+    private void requireRunning() {
+        if (!isRunning()) {
+            throw new IllegalStateException("Tomcat is not running on " + catalinaBase);
+        }
+    }
+
+    private void removeShutdownHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupOnJvmExit);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down: the hook runs anyway
+        }
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+            Files.writeString(temp, content, StandardCharsets.UTF_8);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            try {
+                return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            } catch (IOException again) {
+                throw new UncheckedIOException(again);
+            }
+        }
+    }
+
+    private static void copyDirectory(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** Configuration of a test Tomcat. */
+    public static final class Builder {
+
+        private final String name;
+        private boolean withPortico = true;
+        private final Map<String, String> valveAttributes = new LinkedHashMap<>();
+        private boolean withUserRealm;
+
+        private Builder(String name) {
+            this.name = name;
+            valveAttributes.put("appBase", "apps");
+        }
+
+        /** An extra attribute on the Portico valve element. */
+        public Builder valveAttribute(String name, String value) {
+            valveAttributes.put(name, value);
+            return this;
+        }
+
+        /** A UserDatabaseRealm on the Host with user alice/secret in role "user". */
+        public Builder withUserRealm() {
+            this.withUserRealm = true;
+            return this;
+        }
+
+        /** Plain Tomcat: no plugin jar, no valve (to check the harness itself). */
+        public Builder withoutPortico() {
+            this.withPortico = false;
+            return this;
+        }
+
+        /** Prepares the CATALINA_BASE without starting Tomcat. */
+        public TomcatDistribution create() {
+            return new TomcatDistribution(this);
+        }
+
+        /** Prepares the CATALINA_BASE and starts Tomcat; closes everything if the start fails. */
+        public TomcatDistribution start() {
+            TomcatDistribution tomcat = create();
+            try {
+                return tomcat.start();
+            } catch (RuntimeException | Error e) {
+                try {
+                    tomcat.close();
+                } catch (RuntimeException | Error suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+        }
+    }
+}

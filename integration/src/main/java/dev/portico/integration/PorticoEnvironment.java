@@ -1,0 +1,76 @@
+package dev.portico.integration;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+
+/**
+ * The part of the Portico backend contract (docs/backend-contract.md) that the integration reads
+ * from the environment. Parsed once, at start-up.
+ *
+ * @param token      the pairing token every request must carry
+ * @param pathBase   the context path clients see, {@code ""} for the root app, or {@code null} if
+ *                   Portico did not say
+ * @param parentPid  the pid of the front Tomcat JVM, if given
+ */
+public record PorticoEnvironment(String token, String pathBase, OptionalLong parentPid) {
+
+    public static final String PORT = "PORTICO_PORT";
+    public static final String TOKEN = "PORTICO_TOKEN";
+    public static final String PATH_BASE = "PORTICO_PATH_BASE";
+    public static final String PARENT_PID = "PORTICO_PARENT_PID";
+    public static final String HOSTING_MODEL = "PORTICO_HOSTING_MODEL";
+    public static final String WORK_DIR = "PORTICO_WORK_DIR";
+
+    private static final Logger LOG = Logger.getLogger(PorticoEnvironment.class.getName());
+
+    public PorticoEnvironment {
+        if (token == null || token.isEmpty()) {
+            throw new IllegalArgumentException(TOKEN + " must not be empty");
+        }
+    }
+
+    /**
+     * @return the settings, or empty when {@code PORTICO_TOKEN} is not set: the process is then not
+     *         running behind Portico and the integration must stay out of the way
+     */
+    public static Optional<PorticoEnvironment> from(Map<String, String> environment) {
+        String token = environment.get(TOKEN);
+        if (token == null || token.isEmpty()) {
+            return Optional.empty();
+        }
+        String pathBase = environment.get(PATH_BASE);
+        return Optional.of(new PorticoEnvironment(token,
+                pathBase == null ? null : normalizePathBase(pathBase),
+                parsePid(environment.get(PARENT_PID))));
+    }
+
+    /** {@code "/"} and {@code ""} both mean the root app, whose Servlet context path is {@code ""}. */
+    public static String normalizePathBase(String pathBase) {
+        String trimmed = pathBase.trim();
+        return trimmed.equals("/") ? "" : trimmed;
+    }
+
+    private static OptionalLong parsePid(String value) {
+        if (value == null || value.isBlank()) {
+            return OptionalLong.empty();
+        }
+        try {
+            long pid = Long.parseLong(value.trim());
+            if (pid > 0) {
+                return OptionalLong.of(pid);
+            }
+        } catch (NumberFormatException e) {
+            // fall through: a bad pid must not stop the app from serving
+        }
+        LOG.warning(() -> "Ignoring " + PARENT_PID + "=" + value + ": not a process id");
+        return OptionalLong.empty();
+    }
+
+    @Override
+    public String toString() {
+        // Never print the token.
+        return "PorticoEnvironment[pathBase=" + pathBase + ", parentPid=" + parentPid + "]";
+    }
+}

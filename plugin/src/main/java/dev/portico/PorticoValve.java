@@ -1,0 +1,342 @@
+package dev.portico;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.servlet.ServletException;
+
+import org.apache.catalina.Container;
+import org.apache.catalina.Context;
+import org.apache.catalina.Host;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
+
+import dev.portico.config.AppConfig;
+import dev.portico.config.HostingDefaults;
+import dev.portico.config.HostingModel;
+import dev.portico.config.PorticoXml;
+import dev.portico.forward.BackendClient;
+import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppSource;
+import dev.portico.hosting.HostedApp;
+import dev.portico.hosting.InternalContainer;
+import dev.portico.hosting.StatusPage;
+import dev.portico.outofprocess.OutOfProcessApp;
+import dev.portico.process.ChildRegistry;
+import dev.portico.process.ProcessSupervisor;
+
+/**
+ * Portico's shim in the Host pipeline: it maps a request to the hosted app with the longest
+ * matching context path, applies the module's policy (app_offline.htm, configuration and start
+ * failures) and hands the request to the app's hosting model. A request that belongs to no
+ * hosted app continues down the pipeline untouched, so the Host's own webapps keep working.
+ *
+ * <pre>{@code <Valve className="dev.portico.PorticoValve" appBase="apps"/>}</pre>
+ *
+ * Every attribute is documented in docs/configuration.md.
+ */
+public class PorticoValve extends ValveBase {
+
+    private static final Log log = LogFactory.getLog(PorticoValve.class);
+    private static final StringManager sm = StringManager.getManager(PorticoValve.class);
+
+    private final HostingDefaults defaults = new HostingDefaults();
+    private String appBase = "apps";
+    private int scanIntervalMillis = 200;
+    private int forwardingThreads = 64;
+
+    private Path appBasePath;
+    private ScheduledExecutorService scheduler;
+    private ExecutorService blockingExecutor;
+    private ScheduledFuture<?> scanTask;
+    private BackendClient backendClient;
+    private InternalContainer internal;
+    private AppCatalog catalog;
+
+    public PorticoValve() {
+        super(true);
+    }
+
+    // ---------------------------------------------------------------- attributes
+
+    public String getAppBase() {
+        return appBase;
+    }
+
+    /** Directory of the hosted apps; relative to $CATALINA_BASE. */
+    public void setAppBase(String appBase) {
+        this.appBase = appBase;
+    }
+
+    public int getStartupTimeLimit() {
+        return (int) defaults.startupTimeLimit().toSeconds();
+    }
+
+    public void setStartupTimeLimit(int seconds) {
+        defaults.setStartupTimeLimit(Duration.ofSeconds(requireRange("startupTimeLimit", seconds, 1, 3600)));
+    }
+
+    public int getShutdownTimeLimit() {
+        return (int) defaults.shutdownTimeLimit().toSeconds();
+    }
+
+    public void setShutdownTimeLimit(int seconds) {
+        defaults.setShutdownTimeLimit(Duration.ofSeconds(requireRange("shutdownTimeLimit", seconds, 0, 600)));
+    }
+
+    public int getRapidFailsPerMinute() {
+        return defaults.rapidFailsPerMinute();
+    }
+
+    public void setRapidFailsPerMinute(int count) {
+        defaults.setRapidFailsPerMinute(requireRange("rapidFailsPerMinute", count, 0, 100));
+    }
+
+    public int getRequestTimeout() {
+        return (int) defaults.requestTimeout().toSeconds();
+    }
+
+    /** Seconds (the valve attribute is plain seconds; portico.xml also takes hh:mm:ss). */
+    public void setRequestTimeout(int seconds) {
+        defaults.setRequestTimeout(Duration.ofSeconds(requireRange("requestTimeout", seconds, 1, 360 * 86400)));
+    }
+
+    public boolean getStdoutLogEnabled() {
+        return defaults.stdoutLogEnabled();
+    }
+
+    public void setStdoutLogEnabled(boolean enabled) {
+        defaults.setStdoutLogEnabled(enabled);
+    }
+
+    public String getStdoutLogFile() {
+        return defaults.stdoutLogFile();
+    }
+
+    public void setStdoutLogFile(String prefix) {
+        defaults.setStdoutLogFile(prefix);
+    }
+
+    public boolean getDisableStartUpErrorPage() {
+        return defaults.disableStartUpErrorPage();
+    }
+
+    public void setDisableStartUpErrorPage(boolean disable) {
+        defaults.setDisableStartUpErrorPage(disable);
+    }
+
+    public boolean getForwardPrincipal() {
+        return defaults.forwardPrincipal();
+    }
+
+    public void setForwardPrincipal(boolean forward) {
+        defaults.setForwardPrincipal(forward);
+    }
+
+    public int getScanInterval() {
+        return scanIntervalMillis;
+    }
+
+    /** Milliseconds between two looks at appBase (new apps, changed portico.xml, app_offline.htm). */
+    public void setScanInterval(int millis) {
+        this.scanIntervalMillis = requireRange("scanInterval", millis, 10, 60_000);
+    }
+
+    public int getForwardingThreads() {
+        return forwardingThreads;
+    }
+
+    /** Maximum threads of the client that forwards to backends (shared by all apps of the Host). */
+    public void setForwardingThreads(int threads) {
+        this.forwardingThreads = requireRange("forwardingThreads", threads, 4, 10_000);
+    }
+
+    private static int requireRange(String attribute, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(sm.getString("valve.badAttribute", attribute,
+                    Integer.toString(value), Integer.toString(min), Integer.toString(max)));
+        }
+        return value;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        Host host = frontHost();
+        Path base = host.getCatalinaBase().toPath();
+        appBasePath = base.resolve(appBase).normalize();
+        Path workDir = base.resolve("work").resolve("Portico").resolve(host.getName());
+        ChildRegistry registry = new ChildRegistry(workDir.resolve("children.txt"));
+        int reaped = registry.reapLeftovers();
+        if (reaped > 0) {
+            log.warn(sm.getString("valve.reaped", Integer.valueOf(reaped)));
+        }
+        scheduler = Executors.newScheduledThreadPool(2, daemonThreads("portico-scheduler"));
+        blockingExecutor = Executors.newCachedThreadPool(daemonThreads("portico-lifecycle"));
+        try {
+            backendClient = new BackendClient("portico-forward", forwardingThreads);
+        } catch (Exception e) {
+            throw new LifecycleException(sm.getString("valve.clientFailed"), e);
+        }
+        internal = new InternalContainer(host, Container.getService(host).getServer());
+        internal.start();
+        ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor);
+        catalog = new AppCatalog(appBasePath, new PorticoXml(defaults),
+                (source, config) -> createApp(source, config, host, services),
+                !defaults.disableStartUpErrorPage());
+        catalog.scan();
+        scanTask = scheduler.scheduleWithFixedDelay(this::scanQuietly, scanIntervalMillis, scanIntervalMillis,
+                TimeUnit.MILLISECONDS);
+        log.info(sm.getString("valve.started", host.getName(), appBasePath,
+                Integer.valueOf(catalog.slots().size())));
+        setState(LifecycleState.STARTING);
+    }
+
+    private HostedApp createApp(AppSource source, AppConfig config, Host host, ProcessSupervisor.Services services) {
+        if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
+            return new OutOfProcessApp(source, config, internal, host, backendClient, services);
+        }
+        return new NotYetAvailableApp(source);
+    }
+
+    private void scanQuietly() {
+        try {
+            catalog.scan();
+        } catch (RuntimeException e) {
+            log.error(sm.getString("valve.scanFailed", appBasePath), e);
+        }
+    }
+
+    @Override
+    protected void stopInternal() throws LifecycleException {
+        setState(LifecycleState.STOPPING);
+        if (scanTask != null) {
+            scanTask.cancel(false);
+        }
+        if (catalog != null) {
+            try {
+                // each app bounds its own stop by shutdownTimeLimit; this is only a safety net
+                catalog.stopAll().get(defaults.shutdownTimeLimit().multipliedBy(3).toSeconds() + 60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn(sm.getString("valve.stopIncomplete"), e);
+            }
+        }
+        if (internal != null) {
+            internal.stop();
+        }
+        try {
+            if (backendClient != null) {
+                backendClient.close();
+            }
+        } catch (Exception e) {
+            log.warn(sm.getString("valve.clientStopFailed"), e);
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        if (blockingExecutor != null) {
+            blockingExecutor.shutdownNow();
+        }
+    }
+
+    private Host frontHost() throws LifecycleException {
+        Container container = getContainer();
+        if (container instanceof Host host) {
+            return host;
+        }
+        throw new LifecycleException(sm.getString("valve.notOnHost",
+                container == null ? "nothing" : container.getClass().getSimpleName()));
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** Context path → one line on the app's state, for operators (and JMX, which exposes getters). */
+    public java.util.Map<String, String> getHostedApps() {
+        java.util.Map<String, String> apps = new java.util.TreeMap<>();
+        AppCatalog current = catalog;
+        if (current != null) {
+            for (AppCatalog.Slot slot : current.slots()) {
+                String path = slot.source().contextPath();
+                apps.put(path.isEmpty() ? "/" : path,
+                        slot.offlinePage() != null ? "offline (app_offline.htm)" : slot.app().describe());
+            }
+        }
+        return apps;
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    @Override
+    public void invoke(Request request, Response response) throws IOException, ServletException {
+        AppCatalog.Slot slot = catalog.match(request.getDecodedRequestURI());
+        if (slot == null || frontContextIsMoreSpecific(request, slot)) {
+            getNext().invoke(request, response);
+            return;
+        }
+        byte[] offlinePage = slot.offlinePage();
+        if (offlinePage != null) {
+            StatusPage.offline(offlinePage).send(response);
+            return;
+        }
+        slot.app().handle(request, response);
+    }
+
+    /** A webapp of the front Host whose path is longer than the hosted app's wins, as in Tomcat's own mapping. */
+    private static boolean frontContextIsMoreSpecific(Request request, AppCatalog.Slot slot) {
+        Context front = request.getContext();
+        return front != null && front.getPath().length() > slot.source().contextPath().length();
+    }
+
+    /** Hosting in-process is a separate piece of work; until it lands such apps say so plainly. */
+    private static final class NotYetAvailableApp implements HostedApp {
+        private final AppSource source;
+
+        NotYetAvailableApp(AppSource source) {
+            this.source = source;
+        }
+
+        @Override
+        public void handle(Request request, Response response) throws IOException {
+            StatusPage.startupFailure("In-process hosting is not available in this version of Portico; set "
+                    + "hostingModel=\"outOfProcess\" in WEB-INF/portico.xml of '" + source.name() + "'.", null, true)
+                    .send(response);
+        }
+
+        @Override
+        public CompletableFuture<Void> stop(boolean permanently) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public String describe() {
+            return "in-process (not available in this version)";
+        }
+    }
+}

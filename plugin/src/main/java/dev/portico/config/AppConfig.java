@@ -1,0 +1,55 @@
+package dev.portico.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The effective configuration of one hosted app: its {@code portico.xml} over the valve's
+ * defaults, validated, with relative paths already resolved against the app directory.
+ *
+ * @param appDirectory the directory relative paths resolve against
+ * @param configFile the {@code portico.xml} read, or null when the app has none
+ * @param war true when the app is a web application (a WAR file or a directory with WEB-INF)
+ * @param processPath the program to start (out-of-process); null means Portico's WAR runner
+ * @param stdoutLogFile the prefix of the stdout log: {@code <prefix>_<yyyyMMddHHmmss>_<pid>.log}
+ * @param authMethod NONE or BASIC: how the front authenticates users before forwarding
+ * @param authRoles roles a user needs when authMethod is not NONE; {@code *} means any role
+ * @param jvmOptions JVM options for the WAR runner's child JVM
+ */
+public record AppConfig(
+        Path appDirectory,
+        Path configFile,
+        boolean war,
+        HostingModel hostingModel,
+        String processPath,
+        List<String> arguments,
+        Map<String, String> environmentVariables,
+        boolean stdoutLogEnabled,
+        Path stdoutLogFile,
+        Duration startupTimeLimit,
+        Duration shutdownTimeLimit,
+        int rapidFailsPerMinute,
+        Duration requestTimeout,
+        boolean disableStartUpErrorPage,
+        boolean forwardPrincipal,
+        String authMethod,
+        List<String> authRoles,
+        List<String> jvmOptions) {
+
+    public AppConfig {
+        arguments = List.copyOf(arguments);
+        environmentVariables = Map.copyOf(environmentVariables);
+        authRoles = List.copyOf(authRoles);
+        jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    public boolean usesWarRunner() {
+        return hostingModel == HostingModel.OUT_OF_PROCESS && processPath == null;
+    }
+
+    public boolean requiresAuthentication() {
+        return !"NONE".equals(authMethod);
+    }
+}

@@ -1,0 +1,305 @@
+package dev.portico.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+
+import org.w3c.dom.Attr;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NamedNodeMap;
+import org.w3c.dom.Node;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
+
+/**
+ * Reads {@code portico.xml}, the app's counterpart of ANCM's {@code aspNetCore} element. Unknown
+ * attributes and elements are errors rather than silently ignored: a misspelt attribute that
+ * quietly falls back to a default is the kind of mistake that costs an administrator an evening.
+ */
+public final class PorticoXml {
+
+    public static final String FILE_NAME = "portico.xml";
+
+    private static final Set<String> ATTRIBUTES = Set.of(
+            "hostingModel", "processPath", "arguments", "stdoutLogEnabled", "stdoutLogFile",
+            "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
+            "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions");
+
+    private static final Pattern TIME_SPAN = Pattern.compile("(?:(\\d+)\\.)?(\\d{1,2}):(\\d{1,2}):(\\d{1,2})");
+
+    private final HostingDefaults defaults;
+
+    public PorticoXml(HostingDefaults defaults) {
+        this.defaults = defaults;
+    }
+
+    /** The configuration of an app that has no portico.xml: a WAR hosted in-process with defaults. */
+    public AppConfig defaultsFor(Path appDirectory, boolean war) {
+        return new AppConfig(appDirectory, null, war, HostingModel.IN_PROCESS, null, List.of(), Map.of(),
+                defaults.stdoutLogEnabled(), appDirectory.resolve(defaults.stdoutLogFile()).normalize(),
+                defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
+                defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
+                "NONE", List.of(), List.of());
+    }
+
+    public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
+        try (InputStream in = Files.newInputStream(configFile)) {
+            return read(in, configFile, appDirectory, war);
+        } catch (IOException e) {
+            throw new ConfigException(configFile, "cannot be read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * @param source the file name used in error messages (a WAR's entry is named {@code x.war!/WEB-INF/portico.xml})
+     */
+    public AppConfig read(InputStream in, Path source, Path appDirectory, boolean war) throws ConfigException {
+        Element root = parse(in, source).getDocumentElement();
+        if (!"portico".equals(root.getTagName())) {
+            throw new ConfigException(source, null, null,
+                    "the root element must be <portico>, found <" + root.getTagName() + ">");
+        }
+        Attributes attributes = new Attributes(root, source);
+
+        HostingModel model = attributes.hostingModel(war);
+        String processPath = attributes.text("processPath", null);
+        if (processPath != null) {
+            processPath = resolveProgram(processPath, appDirectory);
+        }
+        if (model == HostingModel.OUT_OF_PROCESS && processPath == null && !war) {
+            throw new ConfigException(source, "processPath", null,
+                    "is required for an out-of-process app that is not a WAR (there is no WEB-INF to run)");
+        }
+        if (model == HostingModel.IN_PROCESS && processPath != null) {
+            throw new ConfigException(source, "processPath", processPath,
+                    "is only used with hostingModel=\"outOfProcess\"");
+        }
+        String authMethod = attributes.authMethod();
+        List<String> authRoles = attributes.list("authRoles", List.of("*"));
+
+        return new AppConfig(appDirectory, source, war, model, processPath,
+                attributes.arguments("arguments"),
+                environmentVariables(root, source),
+                attributes.bool("stdoutLogEnabled", defaults.stdoutLogEnabled()),
+                appDirectory.resolve(attributes.text("stdoutLogFile", defaults.stdoutLogFile())).normalize(),
+                attributes.seconds("startupTimeLimit", defaults.startupTimeLimit(), 1, 3600),
+                attributes.seconds("shutdownTimeLimit", defaults.shutdownTimeLimit(), 0, 600),
+                attributes.integer("rapidFailsPerMinute", defaults.rapidFailsPerMinute(), 0, 100),
+                attributes.timeSpan("requestTimeout", defaults.requestTimeout()),
+                attributes.bool("disableStartUpErrorPage", defaults.disableStartUpErrorPage()),
+                attributes.bool("forwardPrincipal", defaults.forwardPrincipal()),
+                authMethod, authRoles,
+                attributes.arguments("jvmOptions"));
+    }
+
+    /** A bare program name ("node") is looked up on PATH by the OS; anything with a slash is a path. */
+    private static String resolveProgram(String processPath, Path appDirectory) {
+        if (!processPath.contains("/") && !processPath.contains("\\")) {
+            return processPath;
+        }
+        return appDirectory.resolve(processPath).normalize().toString();
+    }
+
+    private static Document parse(InputStream in, Path source) throws ConfigException {
+        try {
+            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            factory.setXIncludeAware(false);
+            factory.setExpandEntityReferences(false);
+            DocumentBuilder builder = factory.newDocumentBuilder();
+            builder.setErrorHandler(null);
+            return builder.parse(in);
+        } catch (SAXParseException e) {
+            throw new ConfigException(source, "is not well-formed XML at line " + e.getLineNumber()
+                    + ", column " + e.getColumnNumber() + ": " + e.getMessage(), e);
+        } catch (SAXException | IOException | ParserConfigurationException e) {
+            throw new ConfigException(source, "cannot be parsed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, String> environmentVariables(Element root, Path source) throws ConfigException {
+        Map<String, String> variables = new LinkedHashMap<>();
+        for (Node child = root.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if (child.getNodeType() != Node.ELEMENT_NODE) {
+                continue;
+            }
+            Element element = (Element) child;
+            if (!"environmentVariables".equals(element.getTagName())) {
+                throw new ConfigException(source, null, null,
+                        "unknown element <" + element.getTagName() + "> (expected <environmentVariables>)");
+            }
+            for (Node item = element.getFirstChild(); item != null; item = item.getNextSibling()) {
+                if (item.getNodeType() != Node.ELEMENT_NODE) {
+                    continue;
+                }
+                Element variable = (Element) item;
+                if (!"environmentVariable".equals(variable.getTagName())) {
+                    throw new ConfigException(source, null, null, "unknown element <" + variable.getTagName()
+                            + "> inside <environmentVariables> (expected <environmentVariable name=\"…\" value=\"…\"/>)");
+                }
+                String name = variable.getAttribute("name");
+                if (name.isEmpty() || name.contains("=") || name.indexOf('\0') >= 0) {
+                    throw new ConfigException(source, "environmentVariable/@name", name,
+                            "must be a non-empty name without '='");
+                }
+                variables.put(name, variable.getAttribute("value"));
+            }
+        }
+        return variables;
+    }
+
+    /** Typed access to the root's attributes, every failure naming the attribute and its value. */
+    private static final class Attributes {
+        private final Element root;
+        private final Path source;
+
+        Attributes(Element root, Path source) throws ConfigException {
+            this.root = root;
+            this.source = source;
+            NamedNodeMap all = root.getAttributes();
+            for (int i = 0; i < all.getLength(); i++) {
+                Attr attr = (Attr) all.item(i);
+                if (!ATTRIBUTES.contains(attr.getName())) {
+                    throw new ConfigException(source, attr.getName(), attr.getValue(),
+                            "unknown attribute (known: " + String.join(", ", ATTRIBUTES.stream().sorted().toList()) + ")");
+                }
+            }
+        }
+
+        String text(String name, String fallback) {
+            if (!root.hasAttribute(name)) {
+                return fallback;
+            }
+            String value = root.getAttribute(name).trim();
+            return value.isEmpty() ? fallback : value;
+        }
+
+        HostingModel hostingModel(boolean war) throws ConfigException {
+            String value = text("hostingModel", null);
+            if (value == null) {
+                return war ? HostingModel.IN_PROCESS : HostingModel.OUT_OF_PROCESS;
+            }
+            HostingModel model = HostingModel.parse(value);
+            if (model == null) {
+                throw new ConfigException(source, "hostingModel", value, "must be inProcess or outOfProcess");
+            }
+            if (model == HostingModel.IN_PROCESS && !war) {
+                throw new ConfigException(source, "hostingModel", value,
+                        "inProcess needs a web application (a WAR or a directory with WEB-INF)");
+            }
+            return model;
+        }
+
+        boolean bool(String name, boolean fallback) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new ConfigException(source, name, value, "must be true or false");
+            };
+        }
+
+        int integer(String name, int fallback, int min, int max) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                int parsed = Integer.parseInt(value);
+                if (parsed >= min && parsed <= max) {
+                    return parsed;
+                }
+            } catch (NumberFormatException e) {
+                // reported below with the accepted range
+            }
+            throw new ConfigException(source, name, value, "must be a whole number from " + min + " to " + max);
+        }
+
+        Duration seconds(String name, Duration fallback, int min, int max) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            return Duration.ofSeconds(integer(name, 0, min, max));
+        }
+
+        /** ANCM writes requestTimeout as a TimeSpan (hh:mm:ss, optionally d.hh:mm:ss); plain seconds are accepted too. */
+        Duration timeSpan(String name, Duration fallback) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            Duration parsed = null;
+            Matcher m = TIME_SPAN.matcher(value);
+            if (m.matches()) {
+                int minutes = Integer.parseInt(m.group(3));
+                int secs = Integer.parseInt(m.group(4));
+                if (minutes < 60 && secs < 60) {
+                    parsed = Duration.ofDays(m.group(1) == null ? 0 : Long.parseLong(m.group(1)))
+                            .plusHours(Long.parseLong(m.group(2))).plusMinutes(minutes).plusSeconds(secs);
+                }
+            } else if (value.matches("\\d{1,9}")) {
+                parsed = Duration.ofSeconds(Long.parseLong(value));
+            }
+            if (parsed == null || parsed.isZero() || parsed.compareTo(Duration.ofDays(360)) > 0) {
+                throw new ConfigException(source, name, value,
+                        "must be a time span hh:mm:ss (or whole seconds) between 1 second and 360 days");
+            }
+            return parsed;
+        }
+
+        List<String> arguments(String name) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return List.of();
+            }
+            try {
+                return Arguments.split(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source, name, value, e.getMessage());
+            }
+        }
+
+        List<String> list(String name, List<String> fallback) {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            List<String> items = new ArrayList<>();
+            for (String item : value.split(",")) {
+                if (!item.isBlank()) {
+                    items.add(item.trim());
+                }
+            }
+            return items.isEmpty() ? fallback : items;
+        }
+
+        String authMethod() throws ConfigException {
+            String value = text("authMethod", "NONE").toUpperCase(Locale.ROOT);
+            if (!value.equals("NONE") && !value.equals("BASIC")) {
+                throw new ConfigException(source, "authMethod", root.getAttribute("authMethod"), "must be NONE or BASIC");
+            }
+            return value;
+        }
+    }
+}

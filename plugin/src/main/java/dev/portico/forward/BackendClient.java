@@ -1,0 +1,58 @@
+package dev.portico.forward;
+
+import org.eclipse.jetty.client.ContinueProtocolHandler;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.ee11.proxy.ProxyServlet;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The one Jetty HttpClient that forwards to every backend of a Host. Sharing it keeps one
+ * selector and one small thread pool however many apps are hosted; each app's forwarding
+ * servlet borrows it rather than starting its own. HTTP/1.1 only: backends are on loopback
+ * and speak plain HTTP.
+ */
+public final class BackendClient implements AutoCloseable {
+
+    /** The attribute under which ProxyServlet keeps the action that sends a delayed body after 100 Continue. */
+    private static final String CONTINUE_ACTION = ProxyServlet.class.getName() + ".continueAction";
+
+    private final HttpClient client;
+
+    public BackendClient(String name, int maxThreads) throws Exception {
+        ClientConnector connector = new ClientConnector();
+        connector.setSelectors(1);
+        client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        QueuedThreadPool threads = new QueuedThreadPool(maxThreads, Math.min(8, maxThreads));
+        threads.setName(name);
+        threads.setDaemon(true);
+        client.setExecutor(threads);
+        // Redirects and cookies belong to the client at the front, never to the forwarder.
+        client.setFollowRedirects(false);
+        client.setHttpCookieStore(new HttpCookieStore.Empty());
+        client.setMaxConnectionsPerDestination(1024);
+        client.setIdleTimeout(60_000);
+        client.start();
+        // Bodies pass through as the backend encoded them.
+        client.getContentDecoderFactories().clear();
+        client.getProtocolHandlers().clear();
+        client.getProtocolHandlers().put(new ContinueProtocolHandler() {
+            @Override
+            protected Runnable onContinue(Request request) {
+                return (Runnable) request.getAttributes().get(CONTINUE_ACTION);
+            }
+        });
+    }
+
+    HttpClient httpClient() {
+        return client;
+    }
+
+    @Override
+    public void close() throws Exception {
+        client.stop();
+    }
+}

@@ -1,0 +1,229 @@
+package dev.portico.forward;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.apache.catalina.connector.Response;
+import org.apache.coyote.ActionCode;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.ee11.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.util.Callback;
+
+import dev.portico.config.AppConfig;
+import dev.portico.hosting.StatusPage;
+import dev.portico.process.BackendProcess;
+import dev.portico.process.ProcessSupervisor;
+import dev.portico.process.StartFailure;
+
+/**
+ * Forwards the requests of one out-of-process app to its backend process, without holding a
+ * thread while waiting: the wait for a starting process is an async cycle, bodies are read with
+ * a ReadListener and written with a {@link ResponseStreamer} that flushes every chunk.
+ * What Jetty's ProxyServlet does differently by default, and why this class changes it:
+ * forwarding headers are set, never appended (a client must not choose its own address); the
+ * total-request timeout is off and requestTimeout is an idle timeout (ANCM's meaning); failures
+ * answer with Portico's pages; a failure after the response is committed closes the connection
+ * so that the client never takes a truncated body for a whole one.
+ */
+public final class ForwardingServlet extends AsyncProxyServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Log log = LogFactory.getLog(ForwardingServlet.class);
+    private static final StringManager sm = StringManager.getManager(ForwardingServlet.class);
+
+    /** Request attribute under which the front's Catalina response travels (to close a broken connection). */
+    public static final String CATALINA_RESPONSE = "dev.portico.catalinaResponse";
+    private static final String BACKEND = ForwardingServlet.class.getName() + ".backend";
+    private static final String START_FAILURE = ForwardingServlet.class.getName() + ".startFailure";
+    private static final String STREAMER = ForwardingServlet.class.getName() + ".streamer";
+
+    private final transient ProcessSupervisor supervisor;
+    private final transient BackendClient client;
+    private final transient AppConfig config;
+    private final String appName;
+    private final String contextPath;
+
+    public ForwardingServlet(String appName, String contextPath, ProcessSupervisor supervisor, BackendClient client) {
+        this.appName = appName;
+        this.contextPath = contextPath;
+        this.supervisor = supervisor;
+        this.client = client;
+        this.config = supervisor.config();
+    }
+
+    @Override
+    protected HttpClient createHttpClient() {
+        return client.httpClient();
+    }
+
+    @Override
+    public void destroy() {
+        // the client is shared by every app of the Host and stopped by the valve
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+        StartFailure failure = (StartFailure) request.getAttribute(START_FAILURE);
+        if (failure != null) {
+            startFailurePage(failure).send(response);
+            return;
+        }
+        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
+        if (backend == null) {
+            CompletableFuture<BackendProcess> ready = supervisor.acquire();
+            if (!ready.isDone()) {
+                awaitStart(request, ready);
+                return;
+            }
+            try {
+                backend = ready.join();
+            } catch (CompletionException e) {
+                startFailurePage((StartFailure) e.getCause()).send(response);
+                return;
+            }
+            request.setAttribute(BACKEND, backend);
+        }
+        supervisor.requestStarted();
+        try {
+            super.service(request, response);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            supervisor.requestEnded();
+            throw e;
+        }
+    }
+
+    /** Parks the request (no thread held) until the process listens, then dispatches it again. */
+    private static void awaitStart(HttpServletRequest request, CompletableFuture<BackendProcess> ready) {
+        AsyncContext async = request.startAsync();
+        async.setTimeout(0);
+        ready.whenComplete((backend, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                request.setAttribute(START_FAILURE, cause instanceof StartFailure start ? start
+                        : new StartFailure(String.valueOf(cause), "", null));
+            } else {
+                request.setAttribute(BACKEND, backend);
+            }
+            async.dispatch();
+        });
+    }
+
+    private StatusPage startFailurePage(StartFailure failure) {
+        return StatusPage.processFailure(appName, failure, !config.disableStartUpErrorPage());
+    }
+
+    @Override
+    protected String rewriteTarget(HttpServletRequest request) {
+        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
+        StringBuilder target = new StringBuilder(64).append("http://127.0.0.1:").append(backend.port())
+                .append(request.getRequestURI());
+        String query = request.getQueryString();
+        if (query != null) {
+            target.append('?').append(query);
+        }
+        return target.toString();
+    }
+
+    @Override
+    protected Request newProxyRequest(HttpServletRequest request, String target) {
+        return super.newProxyRequest(request, target)
+                .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        super.copyRequestHeaders(clientRequest, proxyRequest);
+        proxyRequest.headers(headers -> headers.stream().map(HttpField::getName).filter(ForwardedHeaders::isManaged)
+                .toList().forEach(headers::remove));
+    }
+
+    @Override
+    protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
+        ForwardedHeaders.set(clientRequest, proxyRequest, backend.token(), contextPath, config.forwardPrincipal());
+    }
+
+    @Override
+    protected void onResponseContent(HttpServletRequest request, HttpServletResponse response,
+            org.eclipse.jetty.client.Response backendResponse, byte[] buffer, int offset, int length, Callback callback) {
+        try {
+            ResponseStreamer streamer = (ResponseStreamer) request.getAttribute(STREAMER);
+            if (streamer == null) {
+                streamer = new ResponseStreamer(response.getOutputStream(), backendResponse);
+                request.setAttribute(STREAMER, streamer);
+                // offer before registering: setWriteListener may call onWritePossible on another thread
+                streamer.offer(buffer, offset, length, true, callback);
+                response.getOutputStream().setWriteListener(streamer);
+            } else {
+                streamer.offer(buffer, offset, length, true, callback);
+                streamer.onWritePossible();
+            }
+        } catch (Throwable x) {
+            callback.failed(x);
+            backendResponse.abort(x);
+        }
+    }
+
+    @Override
+    protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+            org.eclipse.jetty.client.Response serverResponse) {
+        supervisor.requestEnded();
+        super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
+    }
+
+    @Override
+    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+            org.eclipse.jetty.client.Response serverResponse, Throwable failure) {
+        supervisor.requestEnded();
+        if (log.isDebugEnabled()) {
+            log.debug(sm.getString("forward.failed", appName, clientRequest.getRequestURI()), failure);
+        }
+        if (!proxyResponse.isCommitted()) {
+            BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
+            boolean timeout = failure instanceof TimeoutException;
+            String reason = timeout
+                    ? sm.getString("forward.timeout", appName, backend, Long.valueOf(config.requestTimeout().toSeconds()))
+                    : sm.getString("forward.broken", appName, backend, describe(failure));
+            log.warn(reason + " [" + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + "]");
+            try {
+                proxyResponse.reset();
+                StatusPage.gatewayFailure(timeout, reason).send(proxyResponse);
+            } catch (IOException | IllegalStateException e) {
+                closeNow(clientRequest);
+            }
+        } else {
+            closeNow(clientRequest);
+        }
+        if (clientRequest.isAsyncStarted()) {
+            clientRequest.getAsyncContext().complete();
+        }
+    }
+
+    private static String describe(Throwable failure) {
+        String message = failure.getMessage();
+        String type = failure.getClass().getSimpleName();
+        return message == null ? type : type + ": " + message.toLowerCase(Locale.ROOT);
+    }
+
+    /** The response is committed: cut the connection so the client sees an error, not a short body. */
+    private static void closeNow(HttpServletRequest request) {
+        Object response = request.getAttribute(CATALINA_RESPONSE);
+        if (response instanceof Response catalinaResponse) {
+            catalinaResponse.getCoyoteResponse().action(ActionCode.CLOSE_NOW, null);
+        }
+    }
+}

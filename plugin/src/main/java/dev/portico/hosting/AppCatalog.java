@@ -1,0 +1,269 @@
+package dev.portico.hosting;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import org.apache.catalina.util.ContextName;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
+
+import dev.portico.config.AppConfig;
+import dev.portico.config.ConfigException;
+import dev.portico.config.PorticoXml;
+
+/**
+ * The apps in the valve's appBase and what each one is doing. {@link #scan()} runs every few
+ * hundred milliseconds: it notices apps added and removed, a changed portico.xml or WAR (the app
+ * is recycled) and app_offline.htm appearing or going. Request threads only read an immutable
+ * snapshot ({@link #match}); every change is made by the scanning thread.
+ */
+public final class AppCatalog {
+
+    public static final String APP_OFFLINE = "app_offline.htm";
+
+    private static final Log log = LogFactory.getLog(AppCatalog.class);
+    private static final StringManager sm = StringManager.getManager(AppCatalog.class);
+
+    private final Path appBase;
+    private final PorticoXml parser;
+    private final AppFactory factory;
+    private final boolean showConfigDetails;
+    private final Map<String, Slot> byName = new HashMap<>();
+    private volatile List<Slot> byLongestPath = List.of();
+
+    public AppCatalog(Path appBase, PorticoXml parser, AppFactory factory, boolean showConfigDetails) {
+        this.appBase = appBase;
+        this.parser = parser;
+        this.factory = factory;
+        this.showConfigDetails = showConfigDetails;
+    }
+
+    /** One hosted app's place in the catalog: the app itself and whether it is offline. */
+    public static final class Slot {
+        private final AppSource source;
+        private volatile HostedApp app;
+        private volatile byte[] offlinePage;
+        private String fingerprint;
+        private String offlineFingerprint;
+
+        Slot(AppSource source) {
+            this.source = source;
+        }
+
+        public AppSource source() {
+            return source;
+        }
+
+        public HostedApp app() {
+            return app;
+        }
+
+        /** The bytes of app_offline.htm while it is present, else null. */
+        public byte[] offlinePage() {
+            return offlinePage;
+        }
+
+        boolean matches(String uri) {
+            String path = source.contextPath();
+            return path.isEmpty() || uri.equals(path)
+                    || (uri.startsWith(path) && uri.length() > path.length() && uri.charAt(path.length()) == '/');
+        }
+    }
+
+    /** The app whose context path is the longest prefix of the (decoded) request URI, or null. */
+    public Slot match(String decodedUri) {
+        for (Slot slot : byLongestPath) {
+            if (slot.matches(decodedUri)) {
+                return slot;
+            }
+        }
+        return null;
+    }
+
+    public List<Slot> slots() {
+        return byLongestPath;
+    }
+
+    /** Brings the catalog in line with the appBase directory. Called from one thread only. */
+    public synchronized void scan() {
+        Map<String, AppSource> found = discover();
+        boolean changed = false;
+        for (var it = byName.entrySet().iterator(); it.hasNext();) {
+            var entry = it.next();
+            if (!found.containsKey(entry.getKey()) || !found.get(entry.getKey()).equals(entry.getValue().source)) {
+                Slot gone = entry.getValue();
+                log.info(sm.getString("catalog.removed", gone.source.name(), gone.source.location()));
+                stopQuietly(gone.app, true);
+                it.remove();
+                changed = true;
+            }
+        }
+        for (AppSource source : found.values()) {
+            Slot slot = byName.get(source.name());
+            if (slot == null) {
+                slot = new Slot(source);
+                byName.put(source.name(), slot);
+                changed = true;
+            }
+            refresh(slot);
+        }
+        if (changed) {
+            List<Slot> sorted = new ArrayList<>(byName.values());
+            sorted.sort(Comparator.comparingInt((Slot s) -> s.source.contextPath().length()).reversed());
+            byLongestPath = List.copyOf(sorted);
+        }
+    }
+
+    private void refresh(Slot slot) {
+        AppSource source = slot.source;
+        String fingerprint = fingerprint(source);
+        if (!fingerprint.equals(slot.fingerprint)) {
+            HostedApp old = slot.app;
+            if (old != null) {
+                log.info(sm.getString("catalog.recycle", source.name()));
+            }
+            slot.fingerprint = fingerprint;
+            slot.app = build(source);
+            log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), slot.app.describe()));
+            stopQuietly(old, true);
+        }
+        Path offline = source.directory().resolve(APP_OFFLINE);
+        String offlineFingerprint = fileFingerprint(offline);
+        if (!offlineFingerprint.equals(slot.offlineFingerprint)) {
+            boolean wasOffline = slot.offlinePage != null;
+            slot.offlineFingerprint = offlineFingerprint;
+            slot.offlinePage = readOrNull(offline);
+            if (slot.offlinePage != null && !wasOffline) {
+                log.info(sm.getString("catalog.offline", source.name(), offline));
+                stopQuietly(slot.app, false);
+            } else if (slot.offlinePage == null && wasOffline) {
+                log.info(sm.getString("catalog.online", source.name()));
+            }
+        }
+    }
+
+    private HostedApp build(AppSource source) {
+        try {
+            return factory.create(source, readConfig(source));
+        } catch (ConfigException e) {
+            log.error(sm.getString("catalog.configError", source.name(), e.getMessage()));
+            return new MisconfiguredApp(e, showConfigDetails);
+        } catch (Exception e) {
+            log.error(sm.getString("catalog.createFailed", source.name()), e);
+            ConfigException wrapped = new ConfigException(source.configFile(), "could not be applied: " + e, e);
+            return new MisconfiguredApp(wrapped, showConfigDetails);
+        }
+    }
+
+    private AppConfig readConfig(AppSource source) throws ConfigException {
+        if (!source.packedWar()) {
+            return Files.isRegularFile(source.configFile())
+                    ? parser.read(source.configFile(), source.directory(), source.war())
+                    : parser.defaultsFor(source.directory(), source.war());
+        }
+        try (ZipFile zip = new ZipFile(source.location().toFile())) {
+            ZipEntry entry = zip.getEntry("WEB-INF/" + PorticoXml.FILE_NAME);
+            if (entry == null) {
+                return parser.defaultsFor(source.directory(), true);
+            }
+            try (InputStream in = zip.getInputStream(entry)) {
+                return parser.read(in, source.configFile(), source.directory(), true);
+            }
+        } catch (IOException e) {
+            throw new ConfigException(source.location(), "cannot be read as a WAR (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private Map<String, AppSource> discover() {
+        Map<String, AppSource> found = new HashMap<>();
+        if (!Files.isDirectory(appBase)) {
+            return found;
+        }
+        try (Stream<Path> entries = Files.list(appBase)) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                String fileName = entry.getFileName().toString();
+                if (fileName.startsWith(".")) {
+                    continue;
+                }
+                if (Files.isDirectory(entry)) {
+                    boolean war = Files.isDirectory(entry.resolve("WEB-INF"));
+                    Path config = war ? entry.resolve("WEB-INF").resolve(PorticoXml.FILE_NAME) : entry.resolve(PorticoXml.FILE_NAME);
+                    if (war || Files.isRegularFile(config)) {
+                        found.put(fileName, new AppSource(fileName, contextPath(fileName), entry, entry, war, config));
+                    }
+                } else if (fileName.endsWith(".war") && Files.isRegularFile(entry)) {
+                    String name = fileName.substring(0, fileName.length() - 4);
+                    // an unpacked directory of the same name wins, as in Tomcat's webapps
+                    found.putIfAbsent(name, new AppSource(name, contextPath(name), entry, appBase.resolve(name), true,
+                            Path.of(entry + "!/WEB-INF/" + PorticoXml.FILE_NAME)));
+                }
+            }
+        } catch (IOException e) {
+            log.warn(sm.getString("catalog.unreadable", appBase, e.toString()));
+            // keep what is hosted rather than stopping every app on a transient error
+            byName.forEach((name, slot) -> found.put(name, slot.source));
+        }
+        return found;
+    }
+
+    static String contextPath(String name) {
+        return new ContextName(name, false).getPath();
+    }
+
+    private static String displayPath(AppSource source) {
+        return source.contextPath().isEmpty() ? "/" : source.contextPath();
+    }
+
+    private static String fingerprint(AppSource source) {
+        return source.packedWar() ? fileFingerprint(source.location()) : fileFingerprint(source.configFile());
+    }
+
+    private static String fileFingerprint(Path file) {
+        try {
+            return Files.getLastModifiedTime(file).toMillis() + ":" + Files.size(file);
+        } catch (IOException e) {
+            return "absent";
+        }
+    }
+
+    private static byte[] readOrNull(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void stopQuietly(HostedApp app, boolean permanently) {
+        if (app != null) {
+            app.stop(permanently).exceptionally(e -> {
+                log.warn(sm.getString("catalog.stopFailed", app.describe()), e);
+                return null;
+            });
+        }
+    }
+
+    /** Stops every app (Tomcat is stopping); completes when all have stopped. */
+    public synchronized CompletableFuture<Void> stopAll() {
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        for (Slot slot : byName.values()) {
+            Optional.ofNullable(slot.app).ifPresent(app -> stops.add(app.stop(true)));
+        }
+        byName.clear();
+        byLongestPath = List.of();
+        return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+    }
+}

@@ -1,0 +1,25 @@
+package dev.portico.hosting;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.servlet.ServletException;
+
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+
+/** One app behind the valve, in whatever state its configuration allows it to be. */
+public interface HostedApp {
+
+    /** Answers a request that belongs to this app. */
+    void handle(Request request, Response response) throws IOException, ServletException;
+
+    /**
+     * Releases what the app holds (its process, its files) so that a deployment can replace it.
+     * With {@code permanently} false the next request may bring it back.
+     */
+    CompletableFuture<Void> stop(boolean permanently);
+
+    /** One line for the log and the status page: what the app is and how it is doing. */
+    String describe();
+}

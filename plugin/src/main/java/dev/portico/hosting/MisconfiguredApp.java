@@ -1,0 +1,36 @@
+package dev.portico.hosting;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+
+import dev.portico.config.ConfigException;
+
+/** An app whose portico.xml could not be used: it answers 500.19 until the file is fixed. */
+final class MisconfiguredApp implements HostedApp {
+
+    private final ConfigException error;
+    private final boolean showDetails;
+
+    MisconfiguredApp(ConfigException error, boolean showDetails) {
+        this.error = error;
+        this.showDetails = showDetails;
+    }
+
+    @Override
+    public void handle(Request request, Response response) throws IOException {
+        StatusPage.configError(error, showDetails).send(response);
+    }
+
+    @Override
+    public CompletableFuture<Void> stop(boolean permanently) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public String describe() {
+        return "invalid configuration: " + error.getMessage();
+    }
+}

@@ -1,0 +1,376 @@
+package dev.portico.outofprocess;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.portico.testing.HostingTomcat;
+import dev.portico.testing.Json;
+
+/**
+ * Out-of-process hosting end to end inside an embedded Tomcat: real Node processes on
+ * loopback, a real HTTP client. Each test deploys its own app so tests do not share state.
+ */
+class OutOfProcessHostingTest {
+
+    private static HostingTomcat tomcat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tomcat = new HostingTomcat(valve -> {
+            valve.setStartupTimeLimit(20);
+            valve.setShutdownTimeLimit(3);
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    private static long pid(String app) {
+        return Long.parseLong(Json.field(tomcat.get("/" + app + "/env").body(), "pid"));
+    }
+
+    @Test
+    void forwardsMethodPathQueryAndOwnsTheForwardingHeaders() {
+        tomcat.nodeApp("echo", "", Map.of("GREETING", "hi there"));
+        HttpResponse<String> response = tomcat.send(HttpRequest.newBuilder(tomcat.uri("/echo/echo?x=1&y=%2F"))
+                .header("X-Forwarded-For", "6.6.6.6")
+                .header("X-Portico-Token", "forged")
+                .header("X-Portico-Principal", "mallory")
+                .header("X-Custom", "kept")
+                .method("PUT", HttpRequest.BodyPublishers.ofString("hello"))
+                .build());
+        assertEquals(200, response.statusCode(), response.body());
+        String body = response.body();
+        assertEquals("PUT", Json.field(body, "method"));
+        assertEquals("/echo/echo", Json.field(body, "path"));
+        assertEquals("x=1&y=%2F", Json.field(body, "query"));
+        assertEquals("5", Json.field(body, "bodyLength"));
+        assertEquals(List.of("127.0.0.1"), Json.fields(body, "x-forwarded-for"));
+        assertEquals("http", Json.field(body, "x-forwarded-proto"));
+        assertEquals("127.0.0.1:" + tomcat.uri("/").getPort(), Json.field(body, "x-forwarded-host"));
+        assertEquals("/echo", Json.field(body, "x-forwarded-prefix"));
+        assertEquals("kept", Json.field(body, "x-custom"));
+        assertNull(Json.field(body, "x-portico-principal"));
+        String token = Json.field(body, "x-portico-token");
+        assertNotNull(token);
+        assertNotEquals("forged", token);
+        assertEquals("hi there", Json.field(tomcat.get("/echo/env?names=GREETING").body(), "GREETING"));
+        assertEquals("/echo", Json.field(tomcat.get("/echo/env").body(), "PORTICO_PATH_BASE"));
+    }
+
+    @Test
+    void requestsOutsideHostedAppsFallThroughToTheHostsWebapps() {
+        tomcat.nodeApp("plainish", "", Map.of());
+        assertEquals("plain tomcat /plain/x", tomcat.get("/plain/x").body());
+        // a prefix that is not a whole path segment is not the app's
+        assertEquals(404, tomcat.get("/plainishness").statusCode());
+        assertTrue(tomcat.get("/plainish/anything").body().startsWith("hello from node /plainish/anything"));
+    }
+
+    @Test
+    void concurrentFirstRequestsShareOneStart() {
+        tomcat.nodeApp("crowd", "", Map.of("BACKEND_START_DELAY_MS", "500"));
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            responses.add(tomcat.client().sendAsync(HttpRequest.newBuilder(tomcat.uri("/crowd/env")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        List<String> pids = responses.stream().map(CompletableFuture::join)
+                .peek(r -> assertEquals(200, r.statusCode(), r.body()))
+                .map(r -> Json.field(r.body(), "pid")).distinct().toList();
+        assertEquals(1, pids.size(), "one process served every first request: " + pids);
+        assertTrue(tomcat.valve().getHostedApps().get("/crowd").contains("running"));
+    }
+
+    @Test
+    void serverSentEventsArriveLive() throws Exception {
+        tomcat.nodeApp("events", "", Map.of());
+        HttpResponse<InputStream> response = tomcat.client().send(
+                HttpRequest.newBuilder(tomcat.uri("/events/sse?count=4&intervalMs=400")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElse(""));
+        long begin = System.nanoTime();
+        List<Long> arrivals = new ArrayList<>();
+        try (InputStream in = response.body()) {
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0) {
+                if (c == '\n') {
+                    if (line.toString().startsWith("data:")) {
+                        arrivals.add((System.nanoTime() - begin) / 1_000_000);
+                    }
+                    line.setLength(0);
+                } else {
+                    line.append((char) c);
+                }
+            }
+        }
+        long end = (System.nanoTime() - begin) / 1_000_000;
+        assertEquals(4, arrivals.size());
+        assertTrue(arrivals.get(0) < end - 800, "first event at " + arrivals.get(0) + " ms, stream ended at " + end + " ms");
+        assertTrue(arrivals.get(1) - arrivals.get(0) > 200, "events are spaced as sent: " + arrivals);
+    }
+
+    @Test
+    void hundredMegabyteBodiesPassIntactBothWays() throws Exception {
+        tomcat.nodeApp("bulk", "", Map.of());
+        long size = 100L * 1024 * 1024;
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        HttpRequest upload = HttpRequest.newBuilder(tomcat.uri("/bulk/echo"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(size, sent))).build();
+        HttpResponse<String> echoed = tomcat.send(upload);
+        assertEquals(200, echoed.statusCode(), echoed.body());
+        assertEquals(Long.toString(size), Json.field(echoed.body(), "bodyLength"));
+        assertEquals(HexFormat.of().formatHex(sent.digest()), Json.field(echoed.body(), "bodySha256"));
+
+        HttpResponse<InputStream> download = tomcat.client().send(
+                HttpRequest.newBuilder(tomcat.uri("/bulk/download?bytes=" + size)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        long count = 0;
+        boolean patternHolds = true;
+        try (InputStream in = download.body()) {
+            byte[] buffer = new byte[65536];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    patternHolds &= buffer[i] == (byte) ((count + i) % 251);
+                }
+                count += n;
+            }
+        }
+        assertEquals(size, count);
+        assertTrue(patternHolds, "every byte is where the backend put it");
+    }
+
+    @Test
+    void startFailureAnswers502Point5WithTheProcessOutput() {
+        tomcat.nodeApp("broken", "rapidFailsPerMinute=\"100\"", Map.of("BACKEND_FAIL_START", "1"));
+        HttpResponse<String> response = tomcat.get("/broken/");
+        assertEquals(502, response.statusCode());
+        assertTrue(response.body().contains("502.5"), response.body());
+        assertTrue(response.body().contains("failing on purpose"), response.body());
+        assertTrue(response.body().contains("exited with code 1"), response.body());
+    }
+
+    @Test
+    void detailsAreHiddenWhenTheStartUpErrorPageIsDisabled() {
+        tomcat.nodeApp("discreet", "disableStartUpErrorPage=\"true\"", Map.of("BACKEND_FAIL_START", "1"));
+        HttpResponse<String> response = tomcat.get("/discreet/");
+        assertEquals(502, response.statusCode());
+        assertFalse(response.body().contains("failing on purpose"), response.body());
+    }
+
+    @Test
+    void aFailedBindIsRetriedOnAnotherPortWithinTheSameRequest() throws Exception {
+        Path marker = Files.createTempFile("portico-fail-once", ".txt");
+        Files.delete(marker);
+        tomcat.nodeApp("retry", "", Map.of("BACKEND_FAIL_ONCE_FILE", marker.toString()));
+        HttpResponse<String> response = tomcat.get("/retry/env");
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(Files.exists(marker), "the first process failed on purpose");
+        Files.delete(marker);
+    }
+
+    @Test
+    void aCrashedProcessIsReplacedOnTheNextRequest() {
+        tomcat.nodeApp("crashy", "", Map.of());
+        long first = pid("crashy");
+        assertEquals(200, tomcat.get("/crashy/crash").statusCode());
+        HostingTomcat.await(() -> ProcessHandle.of(first).isEmpty(), Duration.ofSeconds(5), "crashed process gone");
+        HostingTomcat.await(() -> !tomcat.valve().getHostedApps().get("/crashy").contains("running"),
+                Duration.ofSeconds(5), "crash noticed");
+        long second = pid("crashy");
+        assertNotEquals(first, second);
+    }
+
+    @Test
+    void rapidFailuresHoldTheAppFailedInsteadOfLooping() {
+        tomcat.nodeApp("looping", "rapidFailsPerMinute=\"2\"", Map.of("BACKEND_FAIL_START", "1"));
+        // each request makes up to two start attempts; after more than 2 failures the app is held
+        assertEquals(502, tomcat.get("/looping/").statusCode());
+        assertEquals(502, tomcat.get("/looping/").statusCode());
+        HttpResponse<String> held = tomcat.get("/looping/");
+        assertEquals(502, held.statusCode());
+        assertTrue(held.body().contains("held failed until"), held.body());
+        String before = tomcat.valve().getHostedApps().get("/looping");
+        assertEquals(502, tomcat.get("/looping/").statusCode());
+        assertEquals(before, tomcat.valve().getHostedApps().get("/looping"), "no new start while held");
+    }
+
+    @Test
+    void aSilentBackendTimesOutWith504AndABrokenConnectionIs502() {
+        tomcat.nodeApp("stuck", "requestTimeout=\"00:00:02\"", Map.of());
+        long begin = System.nanoTime();
+        HttpResponse<String> hang = tomcat.get("/stuck/hang");
+        long tookMillis = (System.nanoTime() - begin) / 1_000_000;
+        assertEquals(504, hang.statusCode(), hang.body());
+        assertTrue(tookMillis >= 1900 && tookMillis < 8000, "timed out after " + tookMillis + " ms");
+        HttpResponse<String> drop = tomcat.get("/stuck/drop");
+        assertEquals(502, drop.statusCode(), drop.body());
+        assertTrue(drop.body().contains("502.3"), drop.body());
+        assertEquals(200, tomcat.get("/stuck/env").statusCode(), "the backend keeps running");
+    }
+
+    @Test
+    void stdoutIsCapturedToATimestampedLogPerProcess() throws Exception {
+        Path dir = tomcat.nodeApp("logged", "stdoutLogEnabled=\"true\" stdoutLogFile=\"logs/out/stdout\"", Map.of());
+        long pid = pid("logged");
+        Path logs = dir.resolve("logs/out");
+        HostingTomcat.await(() -> Files.isDirectory(logs), Duration.ofSeconds(5), "log folder created");
+        Path log;
+        try (Stream<Path> files = Files.list(logs)) {
+            log = files.filter(p -> p.getFileName().toString().matches("stdout_\\d{14}_" + pid + "\\.log"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no stdout_<stamp>_" + pid + ".log in " + logs));
+        }
+        HostingTomcat.await(() -> read(log).contains("listening on 127.0.0.1"), Duration.ofSeconds(5), "output logged");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void appOfflineStopsTheProcessAndServesTheFileUntilRemoved() throws Exception {
+        Path dir = tomcat.nodeApp("maint", "", Map.of());
+        long first = pid("maint");
+        Path offline = dir.resolve("app_offline.htm");
+        Files.writeString(offline, "<h1>down for maintenance</h1>");
+        HostingTomcat.await(() -> tomcat.get("/maint/env").statusCode() == 503, Duration.ofSeconds(5), "offline");
+        HttpResponse<String> page = tomcat.get("/maint/anything");
+        assertEquals("<h1>down for maintenance</h1>", page.body());
+        assertEquals("text/html;charset=UTF-8", page.headers().firstValue("Content-Type").orElse(""));
+        HostingTomcat.await(() -> ProcessHandle.of(first).isEmpty(), Duration.ofSeconds(10), "process stopped");
+        Files.delete(offline);
+        HostingTomcat.await(() -> tomcat.get("/maint/env").statusCode() == 200, Duration.ofSeconds(10), "online again");
+        assertNotEquals(first, pid("maint"));
+    }
+
+    @Test
+    void aChangedConfigurationRecyclesTheApp() {
+        tomcat.nodeApp("recycled", "", Map.of("COLOUR", "red"));
+        long first = pid("recycled");
+        assertEquals("red", Json.field(tomcat.get("/recycled/env?names=COLOUR").body(), "COLOUR"));
+        tomcat.nodeApp("recycled", "", Map.of("COLOUR", "blue!"));
+        HostingTomcat.await(() -> "blue!".equals(Json.field(tomcat.get("/recycled/env?names=COLOUR").body(), "COLOUR")),
+                Duration.ofSeconds(10), "new configuration in effect");
+        HostingTomcat.await(() -> ProcessHandle.of(first).isEmpty(), Duration.ofSeconds(10), "old process stopped");
+    }
+
+    @Test
+    void anInvalidConfigurationFailsOnlyThatApp() {
+        tomcat.writeApp("misconfigured", "<portico processPath=\"node\" startupTimeLimit=\"abc\"/>");
+        HttpResponse<String> response = tomcat.get("/misconfigured/");
+        assertEquals(500, response.statusCode());
+        assertTrue(response.body().contains("500.19"), response.body());
+        assertTrue(response.body().contains("portico.xml"), response.body());
+        assertTrue(response.body().contains("startupTimeLimit"), response.body());
+        assertTrue(response.body().contains("abc"), response.body());
+        assertEquals("plain tomcat /plain/", tomcat.get("/plain/").body());
+    }
+
+    @Test
+    void removingTheAppDirectoryStopsItsProcess() throws Exception {
+        Path dir = tomcat.nodeApp("removed", "", Map.of());
+        long pid = pid("removed");
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10), "process of removed app gone");
+        assertEquals(404, tomcat.get("/removed/env").statusCode());
+    }
+
+    @Test
+    void theFrontUserIsForwardedWhenForwardPrincipalIsOn() {
+        tomcat.nodeApp("secure", "forwardPrincipal=\"true\" authMethod=\"BASIC\" authRoles=\"user\"", Map.of());
+        assertEquals(401, tomcat.get("/secure/echo").statusCode());
+        HttpResponse<String> wrong = tomcat.send(HttpRequest.newBuilder(tomcat.uri("/secure/echo"))
+                .header("Authorization", basic("alice", "nope")).build());
+        assertEquals(401, wrong.statusCode());
+        HttpResponse<String> ok = tomcat.send(HttpRequest.newBuilder(tomcat.uri("/secure/echo"))
+                .header("Authorization", basic("alice", "secret"))
+                .header("X-Portico-Principal", "mallory").build());
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals(List.of("alice"), Json.fields(ok.body(), "x-portico-principal"));
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shutdownKillsABackendThatIgnoresItAndItsChildren() throws Exception {
+        Path dir = tomcat.nodeApp("stubborn", "shutdownTimeLimit=\"1\"",
+                Map.of("BACKEND_IGNORE_SIGTERM", "1", "BACKEND_SPAWN_CHILD", "1"));
+        long pid = pid("stubborn");
+        Optional<ProcessHandle> grandchild = ProcessHandle.of(pid).flatMap(p -> p.children().findFirst());
+        assertTrue(grandchild.isPresent(), "the backend spawned a child");
+        Files.writeString(dir.resolve("app_offline.htm"), "off");
+        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty() && !grandchild.get().isAlive(),
+                Duration.ofSeconds(8), "backend and grandchild killed after shutdownTimeLimit");
+    }
+
+    /** A deterministic stream of a given length that hashes what it hands out. */
+    private static final class PatternStream extends InputStream {
+        private final long size;
+        private final MessageDigest digest;
+        private long position;
+
+        PatternStream(long size, MessageDigest digest) {
+            this.size = size;
+            this.digest = digest;
+        }
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (position >= size) {
+                return -1;
+            }
+            int n = (int) Math.min(length, size - position);
+            for (int i = 0; i < n; i++) {
+                buffer[offset + i] = (byte) ((position + i) % 7919);
+            }
+            digest.update(buffer, offset, n);
+            position += n;
+            return n;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.portico.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+
+import dev.portico.PorticoValve;
+
+/**
+ * An embedded Tomcat on a free loopback port with the Portico valve on its Host, an apps
+ * directory to deploy into, and a plain front webapp at {@code /plain} to prove fall-through.
+ */
+public final class HostingTomcat implements AutoCloseable {
+
+    public static final Path NODE_BACKEND = Path.of(System.getProperty("portico.nodeBackend",
+            "../integration-tests/backends/node/server.js")).toAbsolutePath().normalize();
+
+    private final Path base;
+    private final Path apps;
+    private final Tomcat tomcat = new Tomcat();
+    private final PorticoValve valve = new PorticoValve();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private int port;
+
+    public HostingTomcat(java.util.function.Consumer<PorticoValve> configure) throws Exception {
+        base = Files.createTempDirectory("portico-test-");
+        apps = Files.createDirectories(base.resolve("apps"));
+        Files.createDirectories(base.resolve("webapps"));
+        tomcat.setBaseDir(base.toString());
+        Connector connector = new Connector();
+        connector.setPort(0);
+        connector.setProperty("address", "127.0.0.1");
+        tomcat.setConnector(connector);
+        tomcat.getHost().setAppBase(base.resolve("webapps").toString());
+        Context plain = tomcat.addContext("/plain", null);
+        Tomcat.addServlet(plain, "plain", new HttpServlet() {
+            @Override
+            protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                resp.setContentType("text/plain");
+                resp.getWriter().print("plain tomcat " + req.getRequestURI());
+            }
+        });
+        plain.addServletMappingDecoded("/*", "plain");
+        tomcat.addUser("alice", "secret");
+        tomcat.addRole("alice", "user");
+        valve.setAppBase(apps.toString());
+        valve.setScanInterval(50);
+        configure.accept(valve);
+        tomcat.getHost().getPipeline().addValve(valve);
+        tomcat.start();
+        port = connector.getLocalPort();
+    }
+
+    public PorticoValve valve() {
+        return valve;
+    }
+
+    public Path apps() {
+        return apps;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public HttpClient client() {
+        return client;
+    }
+
+    /** Writes an app directory with a portico.xml that runs the Node test backend. */
+    public Path nodeApp(String name, String attributes, Map<String, String> environment) {
+        StringBuilder xml = new StringBuilder("<portico processPath=\"node\" arguments=\"")
+                .append(NODE_BACKEND).append("\" ").append(attributes).append(">\n  <environmentVariables>\n");
+        environment.forEach((key, value) -> xml.append("    <environmentVariable name=\"").append(key)
+                .append("\" value=\"").append(value).append("\"/>\n"));
+        xml.append("  </environmentVariables>\n</portico>\n");
+        return writeApp(name, xml.toString());
+    }
+
+    public Path writeApp(String name, String porticoXml) {
+        try {
+            Path dir = Files.createDirectories(apps.resolve(name));
+            Files.writeString(dir.resolve("portico.xml.tmp"), porticoXml);
+            Files.move(dir.resolve("portico.xml.tmp"), dir.resolve("portico.xml"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            String contextPath = name.equals("ROOT") ? "/" : "/" + name;
+            await(() -> valve.getHostedApps().containsKey(contextPath), Duration.ofSeconds(10), "app " + name + " hosted");
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void await(BooleanSupplier condition, Duration limit, String what) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + limit + " waiting for: " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    public void stop() throws LifecycleException {
+        tomcat.stop();
+        tomcat.destroy();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (tomcat.getServer().getState().isAvailable()) {
+                stop();
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(base)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

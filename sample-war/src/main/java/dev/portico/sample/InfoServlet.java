@@ -1,0 +1,52 @@
+package dev.portico.sample;
+
+import jakarta.servlet.annotation.WebServlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What hosting did: the request as the application sees it, the hosting model, the pid, and the
+ * settings named by {@code ?env=A,B}.
+ */
+@WebServlet(urlPatterns = {"", "/info"})
+public class InfoServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("scheme", request.getScheme());
+        info.put("secure", request.isSecure());
+        info.put("remoteAddr", request.getRemoteAddr());
+        info.put("serverName", request.getServerName());
+        info.put("serverPort", request.getServerPort());
+        info.put("contextPath", request.getContextPath());
+        info.put("requestURI", request.getRequestURI());
+        info.put("principal", request.getRemoteUser());
+        info.put("hostingModel", Settings.hostingModel(getServletContext()));
+        info.put("pid", ProcessHandle.current().pid());
+        info.put("env", requestedSettings(request.getParameter("env")));
+        Json.send(response, info);
+    }
+
+    private Map<String, Object> requestedSettings(String names) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        if (names == null) {
+            return settings;
+        }
+        for (String name : names.split(",")) {
+            String trimmed = name.trim();
+            if (!trimmed.isEmpty()) {
+                settings.put(trimmed, Settings.TOKEN.equals(trimmed) ? null
+                        : Settings.lookup(getServletContext(), trimmed));
+            }
+        }
+        return settings;
+    }
+}

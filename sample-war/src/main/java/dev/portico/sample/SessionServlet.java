@@ -1,0 +1,31 @@
+package dev.portico.sample;
+
+import jakarta.servlet.annotation.WebServlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A per-session counter: shows that cookies and the session survive the hosting path. */
+@WebServlet("/session")
+public class SessionServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final String COUNT = "dev.portico.sample.count";
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        HttpSession session = request.getSession();
+        Integer previous = (Integer) session.getAttribute(COUNT);
+        int count = previous == null ? 1 : previous + 1;
+        session.setAttribute(COUNT, count);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("count", count);
+        answer.put("sessionId", session.getId());
+        Json.send(response, answer);
+    }
+}

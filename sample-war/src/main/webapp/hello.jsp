@@ -1,0 +1,3 @@
+<%@ page contentType="text/plain;charset=UTF-8" trimDirectiveWhitespaces="true" %>
+Hello from JSP
+contextPath=${pageContext.request.contextPath}
