@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -47,6 +48,11 @@ class OutOfProcessHostingIT {
         tomcat.writeApp("crashing", node().asFile());
         tomcat.writeApp("offline", node().asFile());
         tomcat.writeApp("recycled", node().env("GREETING", "first").asFile());
+        tomcat.writeApp("collision", node().env("BACKEND_FAIL_ONCE_FILE",
+                tomcat.appDir("collision").resolve("failed-once.txt").toString()).asFile());
+        tomcat.writeApp("slowstart", node().env("BACKEND_START_DELAY_MS", "1500").asFile());
+        tomcat.writeApp("toolate", node().attribute("startupTimeLimit", "1")
+                .env("BACKEND_START_DELAY_MS", "30000").asFile());
         tomcat.writeApp("secure", node().attribute("forwardPrincipal", "true")
                 .attribute("authMethod", "BASIC").attribute("authRoles", "user").asFile());
         tomcat.start();
@@ -198,6 +204,35 @@ class OutOfProcessHostingIT {
     }
 
     @Test
+    void startsAgainOnAnotherPortWhenTheFirstBindFails() {
+        JsonNode env = http.getJson("/collision/env");
+
+        assertTrue(env.path("pid").asLong() > 0);
+        assertTrue(Files.exists(tomcat.appDir("collision").resolve("failed-once.txt")),
+                "the first start failed on purpose");
+    }
+
+    @Test
+    void holdsRequestsUntilASlowBackendListens() {
+        long start = System.nanoTime();
+
+        JsonNode env = http.getJson("/slowstart/env");
+
+        assertTrue(env.path("pid").asLong() > 0);
+        assertTrue(millisSince(start) >= 1_400, "answered after " + millisSince(start) + " ms");
+    }
+
+    @Test
+    void answersABackendThatMissesTheStartupTimeLimitWith502() {
+        long start = System.nanoTime();
+
+        HttpResponse<String> response = http.get("/toolate/env");
+
+        assertEquals(502, response.statusCode(), response.body());
+        assertTrue(millisSince(start) < 15_000, "answered after " + millisSince(start) + " ms");
+    }
+
+    @Test
     void startsANewProcessOnTheNextRequestAfterACrash() {
         long crashedPid = pidOf("crashing");
 
@@ -237,7 +272,7 @@ class OutOfProcessHostingIT {
         long pidBefore = pidOf("offline");
 
         tomcat.writeApp("offline", AppFile.of("app_offline.htm", OFFLINE_PAGE));
-        HttpResponse<String> offline = Poll.until(Duration.ofSeconds(2), "503 from /offline/env",
+        HttpResponse<String> offline = Poll.until(Duration.ofSeconds(3), "503 from /offline/env",
                 () -> http.get("/offline/env"), response -> response.statusCode() == 503);
         assertTrue(offline.body().contains(OFFLINE_PAGE), offline.body());
         Pids.awaitGone(pidBefore, Duration.ofSeconds(6), "the backend of the offline app");
@@ -302,7 +337,7 @@ class OutOfProcessHostingIT {
         }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(file -> name.matcher(file.getFileName().toString()).matches()).toList();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return List.of();
         }
     }
@@ -310,7 +345,7 @@ class OutOfProcessHostingIT {
     private static String read(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "";
         }
     }

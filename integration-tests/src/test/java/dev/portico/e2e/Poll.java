@@ -20,12 +20,13 @@ public final class Poll {
 
     /**
      * Calls {@code supplier} until its value satisfies {@code accepted} and returns that value;
-     * exceptions from the supplier count as "not yet". Fails naming the last value or exception.
+     * exceptions and assertion errors from the supplier count as "not yet". Fails naming the last
+     * value or error.
      */
     public static <T> T until(Duration timeout, String what, Supplier<T> supplier, Predicate<? super T> accepted) {
         long deadline = System.nanoTime() + timeout.toNanos();
         T last = null;
-        RuntimeException lastError = null;
+        Throwable lastError = null;
         while (true) {
             try {
                 last = supplier.get();
@@ -33,7 +34,7 @@ public final class Poll {
                 if (accepted.test(last)) {
                     return last;
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | AssertionError e) {
                 lastError = e;
             }
             if (System.nanoTime() - deadline > 0) {

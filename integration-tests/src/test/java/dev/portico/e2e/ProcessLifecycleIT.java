@@ -1,8 +1,11 @@
 package dev.portico.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,7 +24,7 @@ class ProcessLifecycleIT {
 
             tomcat.stop();
 
-            assertTrue(!Pids.isRunning(backend), "the backend (pid " + backend + ") outlived Tomcat's stop");
+            assertFalse(Pids.isRunning(backend), "the backend (pid " + backend + ") outlived Tomcat's stop");
             tomcat.assertNoLeftoverProcesses();
         }
     }
@@ -39,14 +42,14 @@ class ProcessLifecycleIT {
             long grandchild = Poll.until(Duration.ofSeconds(5), "the backend's `sleep 300` child",
                     () -> Pids.children(backend).stream()
                             .filter(child -> Pids.commandLine(child).contains("sleep")).findFirst(),
-                    java.util.Optional::isPresent).get().pid();
+                    Optional::isPresent).get().pid();
 
             long start = System.nanoTime();
             tomcat.stop();
             long stopMs = (System.nanoTime() - start) / 1_000_000;
 
-            assertTrue(!Pids.isRunning(backend), "the stubborn backend (pid " + backend + ") survived");
-            assertTrue(!Pids.isRunning(grandchild), "its child (pid " + grandchild + ") survived");
+            assertFalse(Pids.isRunning(backend), "the stubborn backend (pid " + backend + ") survived");
+            assertFalse(Pids.isRunning(grandchild), "its child (pid " + grandchild + ") survived");
             assertTrue(stopMs < 2_000 + 15_000, "stopping took " + stopMs + " ms");
             tomcat.assertNoLeftoverProcesses();
         }
@@ -66,8 +69,7 @@ class ProcessLifecycleIT {
             tomcat.start();
 
             Pids.awaitGone(orphan, Duration.ofSeconds(10), "the orphaned backend of the killed Tomcat");
-            long fresh = pidOf(tomcat, "node");
-            assertTrue(fresh != orphan, "a new backend serves the app");
+            assertNotEquals(orphan, pidOf(tomcat, "node"), "a new backend serves the app");
             tomcat.stop();
             tomcat.assertNoLeftoverProcesses();
         }

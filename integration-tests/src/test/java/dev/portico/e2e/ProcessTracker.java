@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,7 +60,7 @@ final class ProcessTracker implements AutoCloseable {
     List<ProcessHandle> alive() {
         sample();
         Set<ProcessHandle> result = seen.keySet().stream().filter(Pids::isRunning)
-                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+                .collect(Collectors.toCollection(LinkedHashSet::new));
         mentioningCatalinaBase().stream().filter(Pids::isRunning).forEach(result::add);
         Set<Long> ours = Stream.concat(Stream.of(ProcessHandle.current()), ancestors(ProcessHandle.current()))
                 .map(ProcessHandle::pid).collect(Collectors.toSet());

@@ -1,5 +1,6 @@
 package dev.portico.e2e;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -97,7 +98,7 @@ public final class TestBodies {
         }
     }
 
-    private static final class CountingInputStream extends java.io.FilterInputStream {
+    private static final class CountingInputStream extends FilterInputStream {
         private long count;
 
         CountingInputStream(InputStream in) {

@@ -236,21 +236,30 @@ public final class TomcatDistribution implements AutoCloseable {
         throw new AssertionError("processes outlived Tomcat (" + catalinaBase + "), killed now:\n  " + described);
     }
 
-    /** Stops Tomcat, kills anything left and fails if something was left. */
+    /** Stops Tomcat, kills anything left and fails if something was left (or Tomcat would not stop). */
     @Override
     public void close() {
+        AssertionError failure = null;
         try {
             stop();
         } catch (AssertionError e) {
+            failure = e;
             killEverything();
-            throw e;
-        } finally {
-            try {
-                assertNoLeftoverProcesses();
-            } finally {
-                processes.close();
-                removeShutdownHook();
+        }
+        try {
+            assertNoLeftoverProcesses();
+        } catch (AssertionError e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
             }
+        } finally {
+            processes.close();
+            removeShutdownHook();
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
