@@ -3,7 +3,6 @@ package dev.portico;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,6 +37,7 @@ import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.StatusPage;
+import dev.portico.inprocess.InProcessApp;
 import dev.portico.outofprocess.OutOfProcessApp;
 import dev.portico.process.ChildRegistry;
 import dev.portico.process.ProcessSupervisor;
@@ -214,7 +214,7 @@ public class PorticoValve extends ValveBase {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
             return new OutOfProcessApp(source, config, internal, host, backendClient, services);
         }
-        return new NotYetAvailableApp(source);
+        return new InProcessApp(source, config, internal, host, services.blockingExecutor());
     }
 
     private void scanQuietly() {
@@ -312,31 +312,5 @@ public class PorticoValve extends ValveBase {
     private static boolean frontContextIsMoreSpecific(Request request, AppCatalog.Slot slot) {
         Context front = request.getContext();
         return front != null && front.getPath().length() > slot.source().contextPath().length();
-    }
-
-    /** Hosting in-process is a separate piece of work; until it lands such apps say so plainly. */
-    private static final class NotYetAvailableApp implements HostedApp {
-        private final AppSource source;
-
-        NotYetAvailableApp(AppSource source) {
-            this.source = source;
-        }
-
-        @Override
-        public void handle(Request request, Response response) throws IOException {
-            StatusPage.startupFailure("In-process hosting is not available in this version of Portico; set "
-                    + "hostingModel=\"outOfProcess\" in WEB-INF/portico.xml of '" + source.name() + "'.", null, true)
-                    .send(response);
-        }
-
-        @Override
-        public CompletableFuture<Void> stop(boolean permanently) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public String describe() {
-            return "in-process (not available in this version)";
-        }
     }
 }

@@ -228,7 +228,12 @@ public final class AppCatalog {
     }
 
     private static String fingerprint(AppSource source) {
-        return source.packedWar() ? fileFingerprint(source.location()) : fileFingerprint(source.configFile());
+        if (source.packedWar()) {
+            return fileFingerprint(source.location());
+        }
+        String config = fileFingerprint(source.configFile());
+        // an exploded WAR is also recycled when its deployment descriptor changes (touch web.xml to redeploy)
+        return source.war() ? config + "|" + fileFingerprint(source.location().resolve("WEB-INF").resolve("web.xml")) : config;
     }
 
     private static String fileFingerprint(Path file) {

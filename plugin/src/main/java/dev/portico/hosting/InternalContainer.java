@@ -75,18 +75,35 @@ public final class InternalContainer {
      * @return false when no internal Context matches (the caller answers instead)
      */
     public boolean dispatch(Request request, Response response) throws IOException, ServletException {
+        if (!map(request, null)) {
+            return false;
+        }
+        invoke(request, response);
+        return true;
+    }
+
+    /**
+     * Remaps the front request onto the internal Host (its MappingData now names an internal
+     * Context and Wrapper), without running it; {@link #invoke} does that.
+     *
+     * @param version the webapp version of the Context wanted, or null for the newest; when the
+     *                version is not deployed the Mapper falls back to the newest
+     * @return false when no internal Context matches
+     */
+    public boolean map(Request request, String version) throws IOException {
         MappingData mapping = request.getMappingData();
         mapping.recycle();
         MessageBytes hostName = MessageBytes.newInstance();
         hostName.setString(HOST_NAME);
-        service.getMapper().map(hostName, request.getCoyoteRequest().decodedURI(), null, mapping);
-        if (mapping.context == null) {
-            return false;
-        }
+        service.getMapper().map(hostName, request.getCoyoteRequest().decodedURI(), version, mapping);
+        return mapping.context != null;
+    }
+
+    /** Runs a request that {@link #map} has mapped through the internal Engine's pipeline. */
+    public void invoke(Request request, Response response) throws IOException, ServletException {
         if (request.isAsyncSupported()) {
             request.setAsyncSupported(engine.getPipeline().isAsyncSupported());
         }
         engine.getPipeline().getFirst().invoke(request, response);
-        return true;
     }
 }

@@ -150,7 +150,8 @@ public final class ProcessSupervisor {
         launching = backend;
         log.info(sm.getString("supervisor.launched", appName, Long.valueOf(process.pid()), Integer.valueOf(port),
                 Integer.valueOf(attempt)));
-        backend.onExit().whenComplete((p, x) -> onExit(backend));
+        // off the JDK's process reaper thread: onExit waits briefly for the output pipe to drain
+        backend.onExit().whenCompleteAsync((p, x) -> onExit(backend), blockingExecutor);
         long deadline = System.nanoTime() + config.startupTimeLimit().toNanos();
         scheduler.execute(() -> probe(backend, deadline, 1));
     }

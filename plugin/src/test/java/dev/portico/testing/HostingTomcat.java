@@ -44,6 +44,12 @@ public final class HostingTomcat implements AutoCloseable {
     private int port;
 
     public HostingTomcat(java.util.function.Consumer<PorticoValve> configure) throws Exception {
+        this(configure, tomcat -> { });
+    }
+
+    /** @param beforeStart adjusts the embedded Tomcat before it starts (e.g. {@code Tomcat::enableNaming}) */
+    public HostingTomcat(java.util.function.Consumer<PorticoValve> configure,
+            java.util.function.Consumer<Tomcat> beforeStart) throws Exception {
         base = Files.createTempDirectory("portico-test-");
         apps = Files.createDirectories(base.resolve("apps"));
         Files.createDirectories(base.resolve("webapps"));
@@ -68,6 +74,7 @@ public final class HostingTomcat implements AutoCloseable {
         valve.setScanInterval(50);
         configure.accept(valve);
         tomcat.getHost().getPipeline().addValve(valve);
+        beforeStart.accept(tomcat);
         tomcat.start();
         port = connector.getLocalPort();
     }

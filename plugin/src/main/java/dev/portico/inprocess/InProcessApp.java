@@ -1,0 +1,575 @@
+package dev.portico.inprocess;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.apache.catalina.Host;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.core.AsyncContextImpl;
+import org.apache.catalina.deploy.NamingResourcesImpl;
+import org.apache.catalina.session.StandardManager;
+import org.apache.catalina.startup.Constants;
+import org.apache.catalina.startup.ContextConfig;
+import org.apache.catalina.util.SessionConfig;
+import org.apache.catalina.util.URLEncoder;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.buf.MessageBytes;
+import org.apache.tomcat.util.descriptor.web.ApplicationParameter;
+import org.apache.tomcat.util.descriptor.web.ContextEnvironment;
+import org.apache.tomcat.util.descriptor.web.SecurityCollection;
+import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
+
+import dev.portico.config.AppConfig;
+import dev.portico.hosting.AppSource;
+import dev.portico.hosting.HostedApp;
+import dev.portico.hosting.InternalContainer;
+import dev.portico.hosting.StatusPage;
+
+/**
+ * A WAR hosted in the Tomcat JVM. Each start of the app (a <em>generation</em>) is a real
+ * {@link org.apache.catalina.core.StandardContext} with a {@link ContextConfig} — web.xml,
+ * annotations, ServletContainerInitializers, META-INF/context.xml, JSP when Jasper is in lib/ —
+ * added to Portico's internal Host, which nothing but the valve leads to. A request is remapped
+ * onto that Context and the front's own Request and Response run through the internal Engine:
+ * nothing is copied, and async, non-blocking I/O and upgrade work as in any Tomcat webapp.
+ *
+ * <p>Life, after ANCM's in-process rules: the Context starts on the first request, which (with
+ * any other early request) waits up to startupTimeLimit; a start that fails or takes too long
+ * answers 500.30 to every request until the app is recycled (changed portico.xml, web.xml or
+ * WAR; app_offline.htm). {@link #stop} drains the requests in flight (async ones included) for
+ * up to shutdownTimeLimit, then stops and removes the Context, which releases its files.
+ */
+public final class InProcessApp implements HostedApp {
+
+    /** Context init parameter every in-process app gets (the sample WAR shows it). */
+    public static final String HOSTING_MODEL_PARAMETER = "portico.hostingModel";
+
+    private static final Log log = LogFactory.getLog(InProcessApp.class);
+    private static final AtomicLong GENERATIONS = new AtomicLong();
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
+    /*
+     * Generations are versions of one context path (Tomcat's parallel deployment), so a recycled
+     * app's next generation can start while the previous one drains. In-process versions sort
+     * below every out-of-process version (19-digit counters from 1), so an out-of-process app of
+     * the same path, which maps to the newest version, never lands in a draining in-process one.
+     */
+    private static final String VERSION_PREFIX = "0000000000000000000";
+
+    private final AppSource source;
+    private final AppConfig config;
+    private final InternalContainer container;
+    private final Path workBase;
+    private final boolean defaultWebXml;
+    private final Executor executor;
+
+    private volatile Generation current;
+    private boolean closed;
+
+    public InProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
+            Executor executor) {
+        this.source = source;
+        this.config = config;
+        this.container = container;
+        this.executor = executor;
+        Path catalinaBase = frontHost.getCatalinaBase().toPath();
+        this.workBase = catalinaBase.resolve("work").resolve("Portico").resolve(frontHost.getName())
+                .resolve("inprocess").resolve(source.name().isEmpty() ? "ROOT" : source.name());
+        this.defaultWebXml = Files.isRegularFile(catalinaBase.resolve(Constants.DefaultWebXml));
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    @Override
+    public void handle(Request request, Response response) throws IOException, ServletException {
+        Generation gen = enter();
+        if (gen == null) {
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            return;
+        }
+        boolean async = false;
+        try {
+            if (!gen.awaitStarted()) {
+                StatusPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage())
+                        .send(response);
+                return;
+            }
+            if (!container.map(request, gen.version) || request.getContext() != gen.context) {
+                // the Context went away under us (stopped by a concurrent recycle)
+                response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+                return;
+            }
+            try {
+                SessionIds.INSTANCE.reparse(request);
+            } catch (IllegalArgumentException e) {
+                // too many cookies, as CoyoteAdapter answers it
+                response.sendError(HttpServletResponse.SC_BAD_REQUEST);
+                return;
+            }
+            MessageBytes redirectPath = request.getMappingData().redirectPath;
+            if (!redirectPath.isNull()) {
+                redirect(request, response, redirectPath);
+                return;
+            }
+            container.invoke(request, response);
+            async = gen.trackAsync(request);
+        } finally {
+            if (!async) {
+                gen.exit();
+            }
+        }
+    }
+
+    /** The context-root redirect ({@code /app} → {@code /app/}) that CoyoteAdapter makes for its own mapping. */
+    private static void redirect(Request request, Response response, MessageBytes redirectPath) throws IOException {
+        String location = URLEncoder.DEFAULT.encode(redirectPath.toString(), StandardCharsets.UTF_8);
+        if (request.isRequestedSessionIdFromURL()) {
+            location = location + ";" + SessionConfig.getSessionUriParamName(request.getContext()) + "="
+                    + request.getRequestedSessionId();
+        }
+        String query = request.getQueryString();
+        if (query != null) {
+            location = location + "?" + query;
+        }
+        response.sendRedirect(location);
+    }
+
+    /** The current generation with this request counted in, starting one when there is none; null once stopped for good. */
+    private Generation enter() {
+        Generation gen = current;
+        if (gen != null && gen.tryEnter()) {
+            return gen;
+        }
+        synchronized (this) {
+            while (true) {
+                if (closed) {
+                    return null;
+                }
+                gen = current;
+                if (gen == null) {
+                    gen = new Generation();
+                    current = gen;
+                    Generation starting = gen;
+                    runAsync(starting::start);
+                }
+                if (gen.tryEnter()) {
+                    return gen;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- life
+
+    @Override
+    public CompletableFuture<Void> stop(boolean permanently) {
+        Generation gen;
+        synchronized (this) {
+            gen = current;
+            current = null;
+            if (permanently) {
+                closed = true;
+            }
+            if (gen != null) {
+                gen.closing = true;
+            }
+        }
+        if (gen == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Generation stopping = gen;
+        return runAsync(stopping::drainAndRemove);
+    }
+
+    @Override
+    public String describe() {
+        Generation gen = current;
+        String state;
+        if (gen == null) {
+            state = "not started";
+        } else if (!gen.started.isDone()) {
+            state = "starting";
+        } else if (gen.failure != null) {
+            state = "failed to start: " + gen.failure;
+        } else {
+            state = "running (" + gen.context.getStateName() + ")";
+        }
+        return "in-process, " + state;
+    }
+
+    /** For tests and operators: the Context of the current generation, or null. */
+    public org.apache.catalina.Context context() {
+        Generation gen = current;
+        return gen == null ? null : gen.context;
+    }
+
+    private CompletableFuture<Void> runAsync(Runnable task) {
+        Runnable withLoader = () -> {
+            Thread thread = Thread.currentThread();
+            ClassLoader previous = thread.getContextClassLoader();
+            // the pool's threads may have inherited some webapp's loader; start and stop from Portico's
+            thread.setContextClassLoader(InProcessApp.class.getClassLoader());
+            try {
+                task.run();
+            } finally {
+                thread.setContextClassLoader(previous);
+            }
+        };
+        try {
+            return CompletableFuture.runAsync(withLoader, executor);
+        } catch (RejectedExecutionException e) {
+            // the valve's executor is gone (Tomcat stopping): do it on a thread of its own
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            Thread thread = new Thread(() -> {
+                try {
+                    withLoader.run();
+                    done.complete(null);
+                } catch (Throwable t) {
+                    done.completeExceptionally(t);
+                }
+            }, "portico-inprocess-" + source.name());
+            thread.setDaemon(true);
+            thread.start();
+            return done;
+        }
+    }
+
+    /** One start of the app: its Context, its start's outcome and the requests it is serving. */
+    private final class Generation {
+        final String version = VERSION_PREFIX + String.format("%09d", GENERATIONS.incrementAndGet());
+        final Path workDir = workBase.resolve(version);
+        final HostedContext context = newContext(version, workDir);
+        final CompletableFuture<Void> started = new CompletableFuture<>();
+        final long startDeadline = System.nanoTime() + config.startupTimeLimit().toNanos();
+        final AtomicInteger inFlight = new AtomicInteger();
+        final Object drainLock = new Object();
+        volatile boolean closing;
+        volatile String failure;
+        volatile String failureDetails;
+        private OutputStream stdout;
+        private ClassLoader stdoutLoader;
+
+        boolean tryEnter() {
+            inFlight.incrementAndGet();
+            if (closing) {
+                exit();
+                return false;
+            }
+            return true;
+        }
+
+        void exit() {
+            if (inFlight.decrementAndGet() == 0 && closing) {
+                synchronized (drainLock) {
+                    drainLock.notifyAll();
+                }
+            }
+        }
+
+        /** Counts an async request in until it completes; true when it did (the caller must not exit). */
+        boolean trackAsync(Request request) {
+            if (!request.isAsync()) {
+                return false;
+            }
+            AsyncContextImpl asyncContext = request.getAsyncContextInternal();
+            if (asyncContext == null) {
+                return false;
+            }
+            try {
+                asyncContext.addListener(new Completion());
+                return true;
+            } catch (IllegalStateException e) {
+                return false;
+            }
+        }
+
+        /** Waits for the start (bounded by startupTimeLimit); false when the app cannot serve. */
+        boolean awaitStarted() {
+            if (!started.isDone()) {
+                try {
+                    started.get(Math.max(0, startDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    timedOut();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                } catch (ExecutionException e) {
+                    fail("Portico could not start the application: " + e.getCause(), null);
+                }
+            }
+            return failure == null;
+        }
+
+        private void timedOut() {
+            if (fail("The application did not start within startupTimeLimit ("
+                    + config.startupTimeLimit().toSeconds() + " s); see the Tomcat log.", null)) {
+                log.error("In-process app '" + source.name() + "' did not start within startupTimeLimit ("
+                        + config.startupTimeLimit().toSeconds() + " s); it stays failed until it is recycled");
+            }
+        }
+
+        private synchronized boolean fail(String summary, String details) {
+            if (failure != null) {
+                return false;
+            }
+            failureDetails = details;
+            failure = summary;
+            return true;
+        }
+
+        void start() {
+            Throwable thrown = null;
+            try {
+                container.addContext(context);
+            } catch (RuntimeException | Error e) {
+                thrown = e;
+            }
+            boolean running = thrown == null && context.getState().isAvailable();
+            if (!running) {
+                String why = context.firstError();
+                String details = context.firstErrorDetails();
+                if (thrown != null) {
+                    why = why != null ? why : String.valueOf(thrown.getCause() != null ? thrown.getCause() : thrown);
+                    details = details != null ? details : stackTrace(thrown);
+                }
+                if (why == null) {
+                    why = "The Context of '" + source.name() + "' failed to start (state " + context.getStateName()
+                            + "); see the Tomcat log for the reason.";
+                }
+                fail(why, details);
+                log.error("In-process app '" + source.name() + "' (" + source.location() + ") failed to start: " + why,
+                        thrown);
+            }
+            if (failure != null) {
+                // failed, or started after the requests stopped waiting for it: release it
+                removeContext();
+            }
+            started.complete(null);
+        }
+
+        void drainAndRemove() {
+            try {
+                // a start in progress cannot be interrupted; wait for it (bounded)
+                started.get(config.startupTimeLimit().toMillis() + config.shutdownTimeLimit().toMillis(),
+                        TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                log.warn("In-process app '" + source.name() + "' was still starting when asked to stop");
+            }
+            long deadline = System.nanoTime() + config.shutdownTimeLimit().toNanos();
+            synchronized (drainLock) {
+                long left;
+                while (inFlight.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+                    try {
+                        drainLock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+            if (inFlight.get() > 0) {
+                log.warn("In-process app '" + source.name() + "': " + inFlight.get()
+                        + " request(s) still running after shutdownTimeLimit (" + config.shutdownTimeLimit().toSeconds()
+                        + " s); stopping it anyway");
+            }
+            removeContext();
+        }
+
+        private void removeContext() {
+            try {
+                container.removeContext(context);
+            } catch (RuntimeException e) {
+                log.warn("In-process app '" + source.name() + "': stopping its Context failed", e);
+            }
+            closeStdout();
+            deleteQuietly(workDir);
+        }
+
+        private HostedContext newContext(String version, Path workDir) {
+            HostedContext ctx = new HostedContext();
+            ctx.setName(source.contextPath() + "##" + version);
+            ctx.setPath(source.contextPath());
+            ctx.setWebappVersion(version);
+            ctx.setDocBase(source.location().toString());
+            // a packed WAR is served from the archive: unpacking would write into a Host's appBase
+            ctx.setUnpackWAR(false);
+            ctx.setWorkDir(workDir.toString());
+            // a recycled app starts afresh, as an ANCM in-process app does; no SESSIONS.ser
+            StandardManager manager = new StandardManager();
+            manager.setPathname(null);
+            ctx.setManager(manager);
+            contextXml(ctx);
+            ContextConfig contextConfig = new ContextConfig();
+            if (!defaultWebXml) {
+                contextConfig.setDefaultWebXml(Constants.NoDefaultWebXml);
+                ctx.addLifecycleListener(new WebappDefaults());
+            }
+            ctx.addLifecycleListener(contextConfig);
+            parameter(ctx, HOSTING_MODEL_PARAMETER, "inProcess");
+            NamingResourcesImpl naming = ctx.getNamingResources();
+            config.environmentVariables().forEach((name, value) -> {
+                parameter(ctx, name, value);
+                ContextEnvironment entry = new ContextEnvironment();
+                entry.setName(name);
+                entry.setType(String.class.getName());
+                entry.setValue(value);
+                entry.setOverride(false);
+                naming.addEnvironment(entry);
+            });
+            if (config.stdoutLogEnabled()) {
+                hideLogDirectory(ctx);
+                ctx.addLifecycleListener(event -> {
+                    if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())) {
+                        openStdout(ctx.getLoader().getClassLoader());
+                    } else if (Lifecycle.AFTER_STOP_EVENT.equals(event.getType())) {
+                        closeStdout();
+                    }
+                });
+            }
+            return ctx;
+        }
+
+        private void contextXml(HostedContext ctx) {
+            try {
+                if (source.packedWar()) {
+                    try (java.util.zip.ZipFile war = new java.util.zip.ZipFile(source.location().toFile())) {
+                        if (war.getEntry("META-INF/context.xml") == null) {
+                            return;
+                        }
+                    } catch (IOException e) {
+                        return; // ContextConfig will say what is wrong with the archive
+                    }
+                    ctx.setConfigFile(URI.create("jar:" + source.location().toUri() + "!/META-INF/context.xml").toURL());
+                } else {
+                    Path xml = source.location().resolve("META-INF").resolve("context.xml");
+                    if (Files.isRegularFile(xml)) {
+                        ctx.setConfigFile(xml.toUri().toURL());
+                    }
+                }
+            } catch (MalformedURLException | IllegalArgumentException e) {
+                log.warn("In-process app '" + source.name() + "': META-INF/context.xml ignored: " + e);
+            }
+        }
+
+        /** A stdout log inside an exploded WAR must not be served as static content. */
+        private void hideLogDirectory(HostedContext ctx) {
+            Path root = source.location().toAbsolutePath().normalize();
+            Path logDir = config.stdoutLogFile().toAbsolutePath().normalize().getParent();
+            if (source.packedWar() || logDir == null || !logDir.startsWith(root) || logDir.equals(root)) {
+                return;
+            }
+            SecurityConstraint deny = new SecurityConstraint();
+            deny.setAuthConstraint(true); // no role can satisfy it
+            SecurityCollection collection = new SecurityCollection();
+            collection.addPatternDecoded("/" + root.relativize(logDir).toString().replace('\\', '/') + "/*");
+            deny.addCollection(collection);
+            ctx.addConstraint(deny);
+        }
+
+        private synchronized void openStdout(ClassLoader loader) {
+            Path prefix = config.stdoutLogFile();
+            Path file = prefix.resolveSibling(prefix.getFileName() + "_" + LocalDateTime.now().format(STAMP) + "_"
+                    + ProcessHandle.current().pid() + ".log");
+            try {
+                Files.createDirectories(file.getParent());
+                stdout = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+                stdoutLoader = loader;
+                AppOutput.register(loader, stdout);
+                log.info("In-process app '" + source.name() + "': stdout log " + file);
+            } catch (IOException e) {
+                log.warn("In-process app '" + source.name() + "': cannot open stdout log " + file + ": " + e);
+            }
+        }
+
+        private synchronized void closeStdout() {
+            if (stdoutLoader != null) {
+                AppOutput.unregister(stdoutLoader);
+                stdoutLoader = null;
+            }
+            if (stdout != null) {
+                try {
+                    stdout.close();
+                } catch (IOException e) {
+                    // nothing to do
+                }
+                stdout = null;
+            }
+        }
+
+        /** Releases the request when its async cycle ends; follows it through further startAsync calls. */
+        private final class Completion implements AsyncListener {
+            private final AtomicBoolean done = new AtomicBoolean();
+
+            @Override
+            public void onComplete(AsyncEvent event) {
+                if (done.compareAndSet(false, true)) {
+                    exit();
+                }
+            }
+
+            @Override
+            public void onTimeout(AsyncEvent event) {
+            }
+
+            @Override
+            public void onError(AsyncEvent event) {
+            }
+
+            @Override
+            public void onStartAsync(AsyncEvent event) {
+                event.getAsyncContext().addListener(this);
+            }
+        }
+    }
+
+    private static void parameter(HostedContext ctx, String name, String value) {
+        ApplicationParameter parameter = new ApplicationParameter();
+        parameter.setName(name);
+        parameter.setValue(value);
+        parameter.setOverride(false); // Portico's value wins over a context-param of the same name
+        ctx.addApplicationParameter(parameter);
+    }
+
+    private static String stackTrace(Throwable t) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        t.printStackTrace(new java.io.PrintWriter(out));
+        return out.toString();
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not delete " + dir, e);
+        }
+    }
+}
