@@ -150,6 +150,14 @@ public class PorticoValve extends ValveBase {
         defaults.setForwardPrincipal(forward);
     }
 
+    public boolean getPreloadEnabled() {
+        return defaults.preloadEnabled();
+    }
+
+    public void setPreloadEnabled(boolean preload) {
+        defaults.setPreloadEnabled(preload);
+    }
+
     public int getScanInterval() {
         return scanIntervalMillis;
     }

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param authMethod NONE or BASIC: how the front authenticates users before forwarding
  * @param authRoles roles a user needs when authMethod is not NONE; {@code *} means any role
  * @param jvmOptions JVM options for the WAR runner's child JVM
+ * @param preloadEnabled start the app when it is deployed (and when it comes back online), not on its first request
  */
 public record AppConfig(
         Path appDirectory,
@@ -36,7 +37,8 @@ public record AppConfig(
         boolean forwardPrincipal,
         String authMethod,
         List<String> authRoles,
-        List<String> jvmOptions) {
+        List<String> jvmOptions,
+        boolean preloadEnabled) {
 
     public AppConfig {
         arguments = List.copyOf(arguments);

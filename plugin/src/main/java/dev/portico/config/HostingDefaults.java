@@ -16,6 +16,7 @@ public final class HostingDefaults {
     private String stdoutLogFile = "logs/stdout";
     private boolean disableStartUpErrorPage = false;
     private boolean forwardPrincipal = false;
+    private boolean preloadEnabled = false;
 
     public Duration startupTimeLimit() {
         return startupTimeLimit;
@@ -79,5 +80,13 @@ public final class HostingDefaults {
 
     public void setForwardPrincipal(boolean forwardPrincipal) {
         this.forwardPrincipal = forwardPrincipal;
+    }
+
+    public boolean preloadEnabled() {
+        return preloadEnabled;
+    }
+
+    public void setPreloadEnabled(boolean preloadEnabled) {
+        this.preloadEnabled = preloadEnabled;
     }
 }

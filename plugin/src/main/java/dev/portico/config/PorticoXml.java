@@ -39,7 +39,8 @@ public final class PorticoXml {
     private static final Set<String> ATTRIBUTES = Set.of(
             "hostingModel", "processPath", "arguments", "stdoutLogEnabled", "stdoutLogFile",
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
-            "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions");
+            "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
+            "preloadEnabled");
 
     private static final Pattern TIME_SPAN = Pattern.compile("(?:(\\d+)\\.)?(\\d{1,2}):(\\d{1,2}):(\\d{1,2})");
 
@@ -55,7 +56,7 @@ public final class PorticoXml {
                 defaults.stdoutLogEnabled(), appDirectory.resolve(defaults.stdoutLogFile()).normalize(),
                 defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
                 defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
-                "NONE", List.of(), List.of());
+                "NONE", List.of(), List.of(), defaults.preloadEnabled());
     }
 
     public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
@@ -105,7 +106,8 @@ public final class PorticoXml {
                 attributes.bool("disableStartUpErrorPage", defaults.disableStartUpErrorPage()),
                 attributes.bool("forwardPrincipal", defaults.forwardPrincipal()),
                 authMethod, authRoles,
-                attributes.arguments("jvmOptions"));
+                attributes.arguments("jvmOptions"),
+                attributes.bool("preloadEnabled", defaults.preloadEnabled()));
     }
 
     /** A bare program name ("node") is looked up on PATH by the OS; anything with a slash is a path. */

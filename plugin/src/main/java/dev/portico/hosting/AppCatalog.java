@@ -130,7 +130,8 @@ public final class AppCatalog {
     private void refresh(Slot slot) {
         AppSource source = slot.source;
         String fingerprint = fingerprint(source);
-        if (!fingerprint.equals(slot.fingerprint)) {
+        boolean rebuilt = !fingerprint.equals(slot.fingerprint);
+        if (rebuilt) {
             HostedApp old = slot.app;
             if (old != null) {
                 log.info(sm.getString("catalog.recycle", source.name()));
@@ -151,7 +152,11 @@ public final class AppCatalog {
                 stopQuietly(slot.app, false);
             } else if (slot.offlinePage == null && wasOffline) {
                 log.info(sm.getString("catalog.online", source.name()));
+                rebuilt = true;
             }
+        }
+        if (rebuilt && slot.offlinePage == null) {
+            slot.app.preloadIfEnabled();
         }
     }
 

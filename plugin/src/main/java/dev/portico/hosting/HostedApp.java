@@ -15,6 +15,13 @@ public interface HostedApp {
     void handle(Request request, Response response) throws IOException, ServletException;
 
     /**
+     * Starts the app now, without waiting for a request, when its configuration says
+     * {@code preloadEnabled}. Returns at once; the start goes on in the background.
+     */
+    default void preloadIfEnabled() {
+    }
+
+    /**
      * Releases what the app holds (its process, its files) so that a deployment can replace it.
      * With {@code permanently} false the next request may bring it back.
      */

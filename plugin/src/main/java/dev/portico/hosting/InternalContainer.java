@@ -45,6 +45,7 @@ public final class InternalContainer {
         host.setAutoDeploy(false);
         host.setDeployOnStartup(false);
         engine.addChild(host);
+        engine.getPipeline().addValve(new FrontAccessLog(frontHost));
         service.setContainer(engine);
     }
 

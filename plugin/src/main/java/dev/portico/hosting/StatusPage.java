@@ -62,6 +62,11 @@ public final class StatusPage {
                 showDetails ? details : null, null);
     }
 
+    public static StatusPage startupTimeLimitExceeded(String summary, boolean showDetails) {
+        return new StatusPage(500, "HTTP Error 500.37 - Startup time limit exceeded",
+                showDetails ? summary : "The application did not start in time; see the Tomcat log.", null, null);
+    }
+
     public static StatusPage offline(byte[] appOfflineHtml) {
         return new StatusPage(503, null, null, null, appOfflineHtml);
     }

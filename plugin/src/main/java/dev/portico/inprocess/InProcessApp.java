@@ -115,7 +115,8 @@ public final class InProcessApp implements HostedApp {
         boolean async = false;
         try {
             if (!gen.awaitStarted()) {
-                StatusPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage())
+                (gen.timedOut ? StatusPage.startupTimeLimitExceeded(gen.failure, !config.disableStartUpErrorPage())
+                        : StatusPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage()))
                         .send(response);
                 return;
             }
@@ -185,6 +186,16 @@ public final class InProcessApp implements HostedApp {
     }
 
     // ---------------------------------------------------------------- life
+
+    @Override
+    public void preloadIfEnabled() {
+        if (config.preloadEnabled()) {
+            Generation gen = enter();
+            if (gen != null) {
+                gen.exit();
+            }
+        }
+    }
 
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
@@ -269,6 +280,7 @@ public final class InProcessApp implements HostedApp {
         final AtomicInteger inFlight = new AtomicInteger();
         final Object drainLock = new Object();
         volatile boolean closing;
+        volatile boolean timedOut;
         volatile String failure;
         volatile String failureDetails;
         private OutputStream stdout;
@@ -328,6 +340,7 @@ public final class InProcessApp implements HostedApp {
         private void timedOut() {
             if (fail("The application did not start within startupTimeLimit ("
                     + config.startupTimeLimit().toSeconds() + " s); see the Tomcat log.", null)) {
+                timedOut = true;
                 log.error("In-process app '" + source.name() + "' did not start within startupTimeLimit ("
                         + config.startupTimeLimit().toSeconds() + " s); it stays failed until it is recycled");
             }

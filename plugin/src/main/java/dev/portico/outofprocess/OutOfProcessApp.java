@@ -113,6 +113,13 @@ public final class OutOfProcessApp implements HostedApp {
     }
 
     @Override
+    public void preloadIfEnabled() {
+        if (config.preloadEnabled()) {
+            supervisor.acquire();
+        }
+    }
+
+    @Override
     public CompletableFuture<Void> stop(boolean permanently) {
         CompletableFuture<Void> stopped = supervisor.stop(permanently);
         return permanently ? stopped.whenComplete((v, e) -> container.removeContext(context)) : stopped;

@@ -1,0 +1,87 @@
+package dev.portico;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.catalina.valves.AccessLogValve;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.portico.testing.HostingTomcat;
+
+/** How hosted apps fit into the front Host: its access log, and apps that start before any request. */
+class HostIntegrationTest {
+
+    private static HostingTomcat tomcat;
+    private static Path accessLogDir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2), embedded -> {
+            AccessLogValve accessLog = new AccessLogValve();
+            accessLog.setDirectory("logs");
+            accessLog.setPrefix("access");
+            accessLog.setSuffix(".log");
+            accessLog.setPattern("%r %s");
+            accessLog.setBuffered(false);
+            embedded.getHost().getPipeline().addValve(accessLog);
+            accessLogDir = Path.of(embedded.getServer().getCatalinaBase().getPath(), "logs");
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    @Test
+    void theFrontHostsAccessLogSeesRequestsOfHostedAppsInBothModels() throws Exception {
+        tomcat.nodeApp("logged-oop", "", Map.of());
+        Path war = Files.createDirectories(tomcat.apps().resolve(".staging-war").resolve("WEB-INF"));
+        Files.writeString(war.resolve("web.xml"), "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.1\"/>");
+        Files.writeString(war.getParent().resolve("index.html"), "static in-process");
+        Files.move(war.getParent(), tomcat.apps().resolve("logged-inproc"));
+        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/logged-inproc"), Duration.ofSeconds(5), "hosted");
+
+        assertEquals(200, tomcat.get("/logged-oop/echo?a=1").statusCode());
+        assertEquals("static in-process", tomcat.get("/logged-inproc/index.html").body());
+        assertEquals(404, tomcat.get("/nobody/here").statusCode());
+
+        HostingTomcat.await(() -> {
+            String log = accessLog();
+            return log.contains("GET /logged-oop/echo?a=1 HTTP/1.1 200")
+                    && log.contains("GET /logged-inproc/index.html HTTP/1.1 200")
+                    && log.contains("GET /nobody/here HTTP/1.1 404");
+        }, Duration.ofSeconds(5), "access log lines for both models and the fall-through:\n" + accessLog());
+    }
+
+    private static String accessLog() {
+        try (var files = Files.list(accessLogDir)) {
+            StringBuilder all = new StringBuilder();
+            for (Path file : files.filter(p -> p.getFileName().toString().startsWith("access")).toList()) {
+                all.append(Files.readString(file));
+            }
+            return all.toString();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void aPreloadedAppStartsWithoutARequest() {
+        tomcat.nodeApp("eager", "preloadEnabled=\"true\"", Map.of());
+        HostingTomcat.await(() -> tomcat.valve().getHostedApps().get("/eager").contains("running"),
+                Duration.ofSeconds(20), "eager app running before any request");
+        tomcat.nodeApp("lazy", "", Map.of());
+        assertTrue(tomcat.valve().getHostedApps().get("/lazy").contains("idle"),
+                tomcat.valve().getHostedApps().get("/lazy"));
+    }
+}
