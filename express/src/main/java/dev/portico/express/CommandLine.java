@@ -1,0 +1,150 @@
+package dev.portico.express;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.apache.catalina.util.ContextName;
+
+/**
+ * What the user asked for, checked before anything starts: every mistake is a
+ * {@link UsageException} (exit status 2, no stack trace).
+ *
+ * @param port    the loopback port; 0 picks a free one
+ * @param apps    the apps to host, in the order given; empty means the bundled sample
+ * @param verbose show Tomcat's own INFO log
+ * @param help    print the usage and exit
+ */
+record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
+
+    static final int DEFAULT_PORT = 8080;
+
+    static final String USAGE_LINE = "usage: java -jar portico-express.jar [--port N] [--verbose] [APP ...]";
+
+    static final String USAGE = String.join(System.lineSeparator(),
+            USAGE_LINE,
+            "",
+            "Runs Apache Tomcat with Portico on http://127.0.0.1:N/ and hosts each APP at /<name>:",
+            "  APP             a .war file, an exploded WAR directory (has WEB-INF/), or a directory",
+            "                  with portico.xml at its root (any program, hosted out of process)",
+            "                  app.war and app/ are served at /app; ROOT is served at /",
+            "  --port N        port on 127.0.0.1 (default " + DEFAULT_PORT + "; 0 picks a free port)",
+            "  --verbose       show Tomcat's INFO log as well",
+            "  --help          print this help",
+            "",
+            "Without APP, the bundled sample WAR is hosted twice: in-process at /inproc and",
+            "out-of-process (a child JVM) at /outproc. Ctrl-C stops Tomcat and every app process.");
+
+    /** One app from the command line: where it is and the name it gets in apps/. */
+    record App(Path source, String entryName, String contextPath, boolean war) {
+
+        /** "/shop", or "" for ROOT. */
+        String displayPath() {
+            return contextPath.isEmpty() ? "/" : contextPath;
+        }
+    }
+
+    /** A mistake on the command line; its message is shown above the usage. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    static CommandLine parse(String... args) throws UsageException {
+        int port = DEFAULT_PORT;
+        boolean verbose = false;
+        List<App> apps = new ArrayList<>();
+        Map<String, App> byPath = new HashMap<>();
+        boolean optionsEnded = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!optionsEnded && arg.startsWith("-")) {
+                if (arg.equals("--")) {
+                    optionsEnded = true;
+                } else if (arg.equals("--help") || arg.equals("-h") || arg.equals("-?")) {
+                    return new CommandLine(port, List.of(), verbose, true);
+                } else if (arg.equals("--verbose") || arg.equals("-v")) {
+                    verbose = true;
+                } else if (arg.equals("--port") || arg.equals("-p")) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageException(arg + " needs a port number");
+                    }
+                    port = port(args[++i]);
+                } else if (arg.startsWith("--port=")) {
+                    port = port(arg.substring("--port=".length()));
+                } else {
+                    throw new UsageException("unknown option: " + arg);
+                }
+                continue;
+            }
+            App app = app(arg);
+            App clash = byPath.putIfAbsent(app.contextPath(), app);
+            if (clash != null) {
+                throw new UsageException("two apps would be served at " + app.displayPath() + ": "
+                        + clash.source() + " and " + app.source() + " (an app's name is its file or directory name)");
+            }
+            apps.add(app);
+        }
+        return new CommandLine(port, List.copyOf(apps), verbose, false);
+    }
+
+    private static int port(String value) throws UsageException {
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("not a port number (0-65535): " + value);
+    }
+
+    private static App app(String argument) throws UsageException {
+        if (argument.isBlank()) {
+            throw new UsageException("an empty APP argument");
+        }
+        Path path = Path.of(argument).toAbsolutePath().normalize();
+        if (!Files.exists(path)) {
+            throw new UsageException("no such file or directory: " + path);
+        }
+        if (path.getFileName() == null) {
+            throw new UsageException("cannot host a file system root: " + path);
+        }
+        String fileName = path.getFileName().toString();
+        if (Files.isDirectory(path)) {
+            boolean war = Files.isDirectory(path.resolve("WEB-INF"));
+            if (!war && !Files.isRegularFile(path.resolve("portico.xml"))) {
+                throw new UsageException("not an app: " + path
+                        + " has neither WEB-INF/ (a web application) nor portico.xml (a program to host)");
+            }
+            return new App(path, checkedName(fileName, path), contextPath(fileName), war);
+        }
+        if (!Files.isRegularFile(path) || !fileName.toLowerCase(Locale.ROOT).endsWith(".war")) {
+            throw new UsageException("not a .war file or an app directory: " + path);
+        }
+        String name = fileName.substring(0, fileName.length() - 4);
+        checkedName(name, path);
+        // Portico recognises ".war" in lower case only
+        return new App(path, name + ".war", contextPath(name), true);
+    }
+
+    private static String checkedName(String name, Path path) throws UsageException {
+        if (name.isEmpty() || name.startsWith(".")) {
+            throw new UsageException("an app's name may not be empty or start with '.': " + path);
+        }
+        return name;
+    }
+
+    /** Tomcat's rule, as Portico applies it: ROOT is "", "a#b" is "/a/b", anything else "/" + name. */
+    static String contextPath(String name) {
+        return new ContextName(name, false).getPath();
+    }
+}
