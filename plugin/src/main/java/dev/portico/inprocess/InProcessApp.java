@@ -44,6 +44,7 @@ import org.apache.tomcat.util.descriptor.web.ApplicationParameter;
 import org.apache.tomcat.util.descriptor.web.ContextEnvironment;
 import org.apache.tomcat.util.descriptor.web.SecurityCollection;
 import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
+import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
@@ -71,6 +72,7 @@ public final class InProcessApp implements HostedApp {
     public static final String HOSTING_MODEL_PARAMETER = "portico.hostingModel";
 
     private static final Log log = LogFactory.getLog(InProcessApp.class);
+    private static final StringManager sm = StringManager.getManager(InProcessApp.class);
     private static final AtomicLong GENERATIONS = new AtomicLong();
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
     /*
@@ -338,11 +340,10 @@ public final class InProcessApp implements HostedApp {
         }
 
         private void timedOut() {
-            if (fail("The application did not start within startupTimeLimit ("
-                    + config.startupTimeLimit().toSeconds() + " s); see the Tomcat log.", null)) {
+            Long limit = Long.valueOf(config.startupTimeLimit().toSeconds());
+            if (fail(sm.getString("inProcess.startTimeoutPage", limit), null)) {
                 timedOut = true;
-                log.error("In-process app '" + source.name() + "' did not start within startupTimeLimit ("
-                        + config.startupTimeLimit().toSeconds() + " s); it stays failed until it is recycled");
+                log.error(sm.getString("inProcess.startTimeout", source.name(), limit));
             }
         }
 
@@ -371,12 +372,10 @@ public final class InProcessApp implements HostedApp {
                     details = details != null ? details : stackTrace(thrown);
                 }
                 if (why == null) {
-                    why = "The Context of '" + source.name() + "' failed to start (state " + context.getStateName()
-                            + "); see the Tomcat log for the reason.";
+                    why = sm.getString("inProcess.contextFailed", source.name(), context.getStateName());
                 }
                 fail(why, details);
-                log.error("In-process app '" + source.name() + "' (" + source.location() + ") failed to start: " + why,
-                        thrown);
+                log.error(sm.getString("inProcess.startFailed", source.name(), source.location(), why), thrown);
             }
             if (failure != null) {
                 // failed, or started after the requests stopped waiting for it: release it
@@ -391,7 +390,7 @@ public final class InProcessApp implements HostedApp {
                 started.get(config.startupTimeLimit().toMillis() + config.shutdownTimeLimit().toMillis(),
                         TimeUnit.MILLISECONDS);
             } catch (Exception e) {
-                log.warn("In-process app '" + source.name() + "' was still starting when asked to stop");
+                log.warn(sm.getString("inProcess.stillStarting", source.name()));
             }
             long deadline = System.nanoTime() + config.shutdownTimeLimit().toNanos();
             synchronized (drainLock) {
@@ -406,9 +405,8 @@ public final class InProcessApp implements HostedApp {
                 }
             }
             if (inFlight.get() > 0) {
-                log.warn("In-process app '" + source.name() + "': " + inFlight.get()
-                        + " request(s) still running after shutdownTimeLimit (" + config.shutdownTimeLimit().toSeconds()
-                        + " s); stopping it anyway");
+                log.warn(sm.getString("inProcess.drainTimeout", source.name(), Integer.valueOf(inFlight.get()),
+                        Long.valueOf(config.shutdownTimeLimit().toSeconds())));
             }
             removeContext();
         }
@@ -417,7 +415,7 @@ public final class InProcessApp implements HostedApp {
             try {
                 container.removeContext(context);
             } catch (RuntimeException e) {
-                log.warn("In-process app '" + source.name() + "': stopping its Context failed", e);
+                log.warn(sm.getString("inProcess.stopFailed", source.name()), e);
             }
             closeStdout();
             deleteQuietly(workDir);
@@ -485,7 +483,7 @@ public final class InProcessApp implements HostedApp {
                     }
                 }
             } catch (MalformedURLException | IllegalArgumentException e) {
-                log.warn("In-process app '" + source.name() + "': META-INF/context.xml ignored: " + e);
+                log.warn(sm.getString("inProcess.contextXmlIgnored", source.name(), e.toString()));
             }
         }
 
@@ -514,9 +512,9 @@ public final class InProcessApp implements HostedApp {
                         java.nio.file.StandardOpenOption.APPEND);
                 stdoutLoader = loader;
                 AppOutput.register(loader, stdout);
-                log.info("In-process app '" + source.name() + "': stdout log " + file);
+                log.info(sm.getString("inProcess.stdoutLog", source.name(), file));
             } catch (IOException e) {
-                log.warn("In-process app '" + source.name() + "': cannot open stdout log " + file + ": " + e);
+                log.warn(sm.getString("inProcess.stdoutLogFailed", source.name(), file, e.toString()));
             }
         }
 
