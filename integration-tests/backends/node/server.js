@@ -16,6 +16,8 @@
 //   /hang                 never answers
 //   /drop                 destroys the socket without answering
 //   anything else         200 "hello from node " + full path
+//   upgrade /ws-echo      WebSocket echo (text and binary frames, close)
+//   upgrade /raw-echo     "Upgrade: echo": after the 101, every byte is sent back
 //   POST /.portico/shutdown (token + X-Portico-Event: shutdown) -> 202, close, exit 0
 //
 // Behaviour switches (environment):
@@ -316,12 +318,106 @@ function handle(server, req, res) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Upgrades: /ws-echo is a minimal WebSocket echo (RFC 6455, unfragmented frames up to 64 KiB),
+// /raw-echo switches to a made-up protocol "echo" that returns every byte it gets.
+
+function upgrade(req, socket, head) {
+  log(`UPGRADE ${req.url} to ${req.headers.upgrade}`);
+  const url = new URL(req.url, 'http://backend');
+  const path = relativePath(url.pathname);
+  if (TOKEN === undefined || req.headers['x-portico-token'] !== TOKEN) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 33\r\nConnection: close\r\n\r\nmissing or wrong X-Portico-Token\n');
+    return;
+  }
+  if (path === '/raw-echo' && (req.headers.upgrade || '').toLowerCase() === 'echo') {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n'
+      + `X-Forwarded-For-Seen: ${req.headers['x-forwarded-for']}\r\n\r\n`);
+    if (head.length > 0) {
+      socket.write(head);
+    }
+    socket.pipe(socket);
+    return;
+  }
+  if (path === '/ws-echo' && (req.headers.upgrade || '').toLowerCase() === 'websocket') {
+    const accept = crypto.createHash('sha1')
+      .update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+      + `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    let pending = head;
+    socket.on('data', (data) => {
+      pending = Buffer.concat([pending, data]);
+      let frame;
+      while ((frame = readFrame(pending)) !== null) {
+        pending = pending.subarray(frame.size);
+        if (frame.opcode === 8) {
+          socket.end(writeFrame(8, frame.payload));
+          return;
+        }
+        if (frame.opcode === 1 || frame.opcode === 2) {
+          socket.write(writeFrame(frame.opcode, frame.payload));
+        }
+      }
+    });
+    return;
+  }
+  socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 18\r\nConnection: close\r\n\r\nno such upgrade \r\n');
+}
+
+function readFrame(buffer) {
+  if (buffer.length < 2) {
+    return null;
+  }
+  const opcode = buffer[0] & 0x0f;
+  const masked = (buffer[1] & 0x80) !== 0;
+  let length = buffer[1] & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buffer.length < 4) {
+      return null;
+    }
+    length = buffer.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buffer.length < 10) {
+      return null;
+    }
+    length = Number(buffer.readBigUInt64BE(2));
+    offset = 10;
+  }
+  const maskOffset = offset;
+  if (masked) {
+    offset += 4;
+  }
+  if (buffer.length < offset + length) {
+    return null;
+  }
+  const payload = Buffer.from(buffer.subarray(offset, offset + length));
+  if (masked) {
+    for (let i = 0; i < payload.length; i++) {
+      payload[i] ^= buffer[maskOffset + (i % 4)];
+    }
+  }
+  return { opcode, payload, size: offset + length };
+}
+
+function writeFrame(opcode, payload) {
+  const header = payload.length < 126 ? Buffer.from([0x80 | opcode, payload.length])
+    : payload.length < 65536 ? Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff])
+      : null;
+  if (header === null) {
+    throw new Error('frame too large for this test backend');
+  }
+  return Buffer.concat([header, payload]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 function main() {
   applyStartupSwitches();
   const server = http.createServer();
   server.on('request', (req, res) => handle(server, req, res));
+  server.on('upgrade', upgrade);
   server.on('error', (e) => fail(`listen failed: ${e.message}`, e.code === 'EADDRINUSE' ? 98 : 1));
   installSignalHandlers(server);
   watchParent();

@@ -225,11 +225,12 @@ public class PorticoValve extends ValveBase {
         return new InProcessApp(source, config, internal, host, services.blockingExecutor());
     }
 
+    /** A periodic task that throws is never run again: nothing may escape, or apps stop being noticed. */
     private void scanQuietly() {
         try {
             catalog.scan();
-        } catch (RuntimeException e) {
-            log.error(sm.getString("valve.scanFailed", appBasePath), e);
+        } catch (Throwable t) {
+            log.error(sm.getString("valve.scanFailed", appBasePath), t);
         }
     }
 

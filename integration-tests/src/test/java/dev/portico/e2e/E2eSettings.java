@@ -44,6 +44,14 @@ public final class E2eSettings {
         return script;
     }
 
+    /** The exploded sample WAR (dev.portico:portico-sample:war, unpacked by the dependency plugin). */
+    public static Path sampleWar() {
+        Path war = pathProperty("portico.e2e.sampleWar");
+        require(Files.isRegularFile(war.resolve("WEB-INF/web.xml")), "no exploded sample WAR at " + war
+                + ": build it first (mvn -B install -DskipTests) and run through Maven, which unpacks it there");
+        return war;
+    }
+
     /** Where each test Tomcat gets its CATALINA_BASE. */
     public static Path workDir() {
         return pathProperty("portico.e2e.workDir");

@@ -180,6 +180,23 @@ public final class TomcatDistribution implements AutoCloseable {
         return app;
     }
 
+    /**
+     * Installs a copy of a directory (an exploded WAR, say) as the app {@code apps/<name>}. The
+     * copy is assembled under a dot name, which the plugin ignores, and moved into place in one
+     * step, so a running Tomcat never sees it half copied.
+     */
+    public Path installApp(String name, Path source) {
+        Path app = appDir(name);
+        Path staging = appsDir().resolve("." + name + ".staging");
+        try {
+            copyDirectory(source, staging);
+            Files.move(staging, app, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install " + source + " as " + app, e);
+        }
+        return app;
+    }
+
     public void deleteAppFile(String name, String path) {
         try {
             Files.deleteIfExists(appDir(name).resolve(path));

@@ -283,6 +283,7 @@ public final class InProcessApp implements HostedApp {
         final Object drainLock = new Object();
         volatile boolean closing;
         volatile boolean timedOut;
+        private final AtomicBoolean removed = new AtomicBoolean();
         volatile String failure;
         volatile String failureDetails;
         private OutputStream stdout;
@@ -412,6 +413,9 @@ public final class InProcessApp implements HostedApp {
         }
 
         private void removeContext() {
+            if (!removed.compareAndSet(false, true)) {
+                return; // a failed start already removed it
+            }
             try {
                 container.removeContext(context);
             } catch (RuntimeException e) {

@@ -167,6 +167,23 @@ public final class ProcessSupervisor {
      * backend that starts in no time costs no time; a child that exits fails the start at once.
      */
     private void probe(BackendProcess backend, long deadline, long delayMillis) {
+        try {
+            probeOnce(backend, deadline, delayMillis);
+        } catch (Throwable t) {
+            // a probe that died silently would leave every waiting request parked for good
+            synchronized (this) {
+                if (launching == backend && state == State.STARTING) {
+                    launching = null;
+                    recordFailure();
+                    failStart(new StartFailure(sm.getString("supervisor.probeFailed", appName, backend, t.toString()),
+                            backend.output().tail(), backend.output().logFile()));
+                }
+            }
+            blockingExecutor.execute(() -> ProcessTree.of(backend.process().toHandle()).killNow());
+        }
+    }
+
+    private void probeOnce(BackendProcess backend, long deadline, long delayMillis) {
         synchronized (this) {
             if (launching != backend || state != State.STARTING) {
                 return;

@@ -35,8 +35,7 @@ class SampleWarInProcessTest {
     static void start() throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(SAMPLE.resolve("WEB-INF")), "sample WAR unpacked at " + SAMPLE);
         tomcat = new HostingTomcat(valve -> valve.setStartupTimeLimit(60), t -> t.enableNaming());
-        copy(SAMPLE, tomcat.apps().resolve(".exploded"));
-        Files.move(tomcat.apps().resolve(".exploded"), tomcat.apps().resolve("exploded"));
+        tomcat.deployWar(SAMPLE, "exploded", null);
         zip(SAMPLE, tomcat.apps().resolve(".packed"));
         Files.move(tomcat.apps().resolve(".packed"), tomcat.apps().resolve("packed.war"));
         HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/exploded")
@@ -82,19 +81,6 @@ class SampleWarInProcessTest {
         assertEquals("5", Json.field(echo.body(), "bodyLength"));
         assertEquals("a=b", Json.field(echo.body(), "queryString"));
         assertEquals(1000, tomcat.get(path + "/download?bytes=1000").body().length());
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Path target = to.resolve(from.relativize(file).toString());
-                if (Files.isDirectory(file)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(file, target);
-                }
-            }
-        }
     }
 
     private static void zip(Path from, Path war) throws IOException {

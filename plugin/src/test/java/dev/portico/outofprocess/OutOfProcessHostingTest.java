@@ -145,7 +145,7 @@ class OutOfProcessHostingTest {
         tomcat.nodeApp("bulk", "", Map.of());
         long size = 100L * 1024 * 1024;
         MessageDigest sent = MessageDigest.getInstance("SHA-256");
-        HttpRequest upload = HttpRequest.newBuilder(tomcat.uri("/bulk/echo"))
+        HttpRequest upload = HttpRequest.newBuilder(tomcat.uri("/bulk/echo")).timeout(Duration.ofMinutes(3))
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(size, sent))).build();
         HttpResponse<String> echoed = tomcat.send(upload);
         assertEquals(200, echoed.statusCode(), echoed.body());
@@ -153,7 +153,7 @@ class OutOfProcessHostingTest {
         assertEquals(HexFormat.of().formatHex(sent.digest()), Json.field(echoed.body(), "bodySha256"));
 
         HttpResponse<InputStream> download = tomcat.client().send(
-                HttpRequest.newBuilder(tomcat.uri("/bulk/download?bytes=" + size)).build(),
+                HttpRequest.newBuilder(tomcat.uri("/bulk/download?bytes=" + size)).timeout(Duration.ofMinutes(3)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         long count = 0;
         boolean patternHolds = true;

@@ -13,13 +13,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,20 +52,14 @@ class WarRunnerHostingTest {
             valve.setStartupTimeLimit(90);
             valve.setShutdownTimeLimit(10);
         });
-        // Assemble the app under a dot name (the catalog ignores those), then move it into place in
-        // one step so that it is never seen as a WAR without portico.xml (in-process).
-        Path staging = tomcat.apps().resolve(".sample.staging");
-        copyTree(SAMPLE, staging);
-        Files.writeString(staging.resolve("WEB-INF/portico.xml"),
+        // staged under a dot name and moved into place in one step (see HostingTomcat.deployWar)
+        tomcat.deployWar(SAMPLE, "sample",
                 "<portico hostingModel=\"outOfProcess\" jvmOptions=\"-Xmx128m -XX:TieredStopAtLevel=1 " + MARKER
                         + "\" stdoutLogEnabled=\"true\">\n"
                         + "  <environmentVariables>\n"
                         + "    <environmentVariable name=\"PORTICO_SAMPLE_ALLOW_CRASH\" value=\"true\"/>\n"
                         + "  </environmentVariables>\n"
                         + "</portico>\n");
-        Files.move(staging, tomcat.apps().resolve("sample"), StandardCopyOption.ATOMIC_MOVE);
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/sample"), Duration.ofSeconds(10),
-                "sample hosted");
         assertTrue(tomcat.valve().getHostedApps().get("/sample").contains("WAR runner"),
                 tomcat.valve().getHostedApps().toString());
     }
@@ -208,19 +200,6 @@ class WarRunnerHostingTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path source : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
         }
     }
 }

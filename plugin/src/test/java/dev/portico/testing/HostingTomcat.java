@@ -119,6 +119,43 @@ public final class HostingTomcat implements AutoCloseable {
         }
     }
 
+    /**
+     * Deploys a copy of an exploded WAR as {@code apps/<name>}, with {@code porticoXml} (when not
+     * null) as its {@code WEB-INF/portico.xml}, and waits until the valve hosts it. The copy is
+     * assembled under a dot name (the catalog ignores those) and moved into place in one step, so
+     * the app is never seen half copied, nor as a WAR without portico.xml (in-process).
+     */
+    public Path deployWar(Path explodedWar, String name, String porticoXml) {
+        try {
+            Path staging = apps.resolve("." + name + ".staging");
+            copyTree(explodedWar, staging);
+            if (porticoXml != null) {
+                Files.writeString(staging.resolve("WEB-INF/portico.xml"), porticoXml);
+            }
+            Path app = apps.resolve(name);
+            Files.move(staging, app, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            String contextPath = name.equals("ROOT") ? "/" : "/" + name;
+            await(() -> valve.getHostedApps().containsKey(contextPath), Duration.ofSeconds(10), "app " + name + " hosted");
+            return app;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Copies a directory tree (files replaced when they exist). */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path source : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
     public HttpResponse<String> get(String path) {
         return send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).build());
     }
