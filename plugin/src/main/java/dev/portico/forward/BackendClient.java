@@ -35,6 +35,12 @@ public final class BackendClient implements AutoCloseable {
         client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setMaxConnectionsPerDestination(1024);
         client.setIdleTimeout(60_000);
+        // Heap buffers: ProxyServlet hands response content to the servlet output as a byte[];
+        // with direct buffers (Jetty's default) it would copy every chunk into a new array first.
+        client.setUseInputDirectByteBuffers(false);
+        // 64 KiB reads: a large body crosses in a few chunks (each one a write and a flush at the
+        // front) instead of many 16 KiB ones; a read never waits to fill the buffer, so SSE stays live.
+        client.setResponseBufferSize(64 * 1024);
         client.start();
         // Bodies pass through as the backend encoded them.
         client.getContentDecoderFactories().clear();

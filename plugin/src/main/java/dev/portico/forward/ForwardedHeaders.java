@@ -21,7 +21,11 @@ final class ForwardedHeaders {
 
     /** True for a header a client must not be able to send to a backend. */
     static boolean isManaged(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
+        return isManagedLowerCase(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** {@link #isManaged} for a name already in lower case. */
+    static boolean isManagedLowerCase(String lower) {
         return lower.startsWith("x-forwarded-") || lower.startsWith("x-portico-") || lower.equals("forwarded")
                 || lower.startsWith("x-original-");
     }

@@ -1,7 +1,9 @@
 package dev.portico.forward;
 
 import java.io.IOException;
+import java.util.Enumeration;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +22,6 @@ import org.apache.tomcat.util.res.StringManager;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.ee11.proxy.AsyncProxyServlet;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.util.Callback;
 
 import dev.portico.config.AppConfig;
@@ -32,7 +33,8 @@ import dev.portico.process.StartFailure;
 /**
  * Forwards the requests of one out-of-process app to its backend process, without holding a
  * thread while waiting: the wait for a starting process is an async cycle, bodies are read with
- * a ReadListener and written with a {@link ResponseStreamer} that flushes every chunk.
+ * a ReadListener and written with a {@link ResponseStreamer} that flushes every chunk (a small
+ * body that arrives whole goes straight into the response buffer).
  * What Jetty's ProxyServlet does differently by default, and why this class changes it:
  * forwarding headers are set, never appended (a client must not choose its own address); the
  * total-request timeout is off and requestTimeout is an idle timeout (ANCM's meaning); failures
@@ -144,11 +146,31 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * One pass over the client's headers: drops Host (the backend's is its loopback address;
+     * X-Forwarded-Host carries the client's), hop-by-hop headers, headers named by Connection, and
+     * every header Portico owns ({@link ForwardedHeaders#isManaged}), then copies the rest as sent.
+     */
     @Override
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        super.copyRequestHeaders(clientRequest, proxyRequest);
-        proxyRequest.headers(headers -> headers.stream().map(HttpField::getName).filter(ForwardedHeaders::isManaged)
-                .toList().forEach(headers::remove));
+        Set<String> connectionHeaders = findConnectionHeaders(clientRequest);
+        proxyRequest.headers(headers -> {
+            headers.clear();
+            for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
+                String name = names.nextElement();
+                String lower = name.toLowerCase(Locale.ROOT);
+                if (lower.equals("host") || HOP_HEADERS.contains(lower) || ForwardedHeaders.isManagedLowerCase(lower)
+                        || (connectionHeaders != null && connectionHeaders.contains(lower))) {
+                    continue;
+                }
+                for (Enumeration<String> values = clientRequest.getHeaders(name); values.hasMoreElements(); ) {
+                    String value = values.nextElement();
+                    if (value != null) {
+                        headers.add(name, value);
+                    }
+                }
+            }
+        });
     }
 
     @Override
@@ -162,14 +184,24 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             org.eclipse.jetty.client.Response backendResponse, byte[] buffer, int offset, int length, Callback callback) {
         try {
             ResponseStreamer streamer = (ResponseStreamer) request.getAttribute(STREAMER);
+            if (streamer == null && length <= response.getBufferSize()
+                    && length == ResponseStreamer.declaredLength(backendResponse)) {
+                // The whole body, in one chunk that fits Tomcat's response buffer: a write that
+                // only copies into the buffer (no socket I/O, so it cannot block), sent when the
+                // exchange completes. No write listener, hence no dispatch to a container thread
+                // just to copy a few bytes: the common case of small responses.
+                response.getOutputStream().write(buffer, offset, length);
+                callback.succeeded();
+                return;
+            }
             if (streamer == null) {
                 streamer = new ResponseStreamer(response.getOutputStream(), backendResponse);
                 request.setAttribute(STREAMER, streamer);
                 // offer before registering: setWriteListener may call onWritePossible on another thread
-                streamer.offer(buffer, offset, length, true, callback);
+                streamer.offer(buffer, offset, length, callback);
                 response.getOutputStream().setWriteListener(streamer);
             } else {
-                streamer.offer(buffer, offset, length, true, callback);
+                streamer.offer(buffer, offset, length, callback);
                 streamer.onWritePossible();
             }
         } catch (Throwable x) {
