@@ -438,6 +438,30 @@ class SameAnswersInBothModelsTest {
         assertTrue(response.body().contains("contextPath=" + app), response.body());
     }
 
+    // ------------------------------------------------------------------------------------ /ws/echo
+
+    /** In-process the endpoint is the front's own WebSocket support; out-of-process the upgrade is tunnelled. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {IN, OUT})
+    @Order(11)
+    void webSocketEndpointEchoes(String app) throws Exception {
+        java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket socket = tomcat.client().newWebSocketBuilder()
+                .buildAsync(java.net.URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + app + "/ws/echo"),
+                        new java.net.http.WebSocket.Listener() {
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws,
+                                    CharSequence data, boolean last) {
+                                reply.complete(data.toString());
+                                return null;
+                            }
+                        })
+                .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        socket.sendText("ping " + app, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("echo: ping " + app, reply.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     // ------------------------------------------------------------------------------------ /crash (last)
 
     /**

@@ -1,5 +1,7 @@
 package dev.portico.forward;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -31,22 +33,32 @@ final class ForwardedHeaders {
     }
 
     static void set(HttpServletRequest client, Request forwarded, String token, String contextPath, boolean forwardPrincipal) {
-        String host = client.getHeader("Host");
-        String user = forwardPrincipal ? client.getRemoteUser() : null;
+        List<String[]> values = values(client, token, contextPath, forwardPrincipal);
         forwarded.headers(headers -> {
-            headers.put(TOKEN, token);
-            headers.put("X-Forwarded-For", client.getRemoteAddr());
-            headers.put("X-Forwarded-Proto", client.getScheme());
-            if (host != null) {
-                headers.put("X-Forwarded-Host", host);
-            }
-            headers.put("X-Forwarded-Port", Integer.toString(client.getServerPort()));
-            if (!contextPath.isEmpty()) {
-                headers.put("X-Forwarded-Prefix", contextPath);
-            }
-            if (user != null) {
-                headers.put(PRINCIPAL, user);
+            for (String[] header : values) {
+                headers.put(header[0], header[1]);
             }
         });
+    }
+
+    /** Name and value of every header Portico sets on a request it forwards. */
+    static List<String[]> values(HttpServletRequest client, String token, String contextPath, boolean forwardPrincipal) {
+        List<String[]> values = new ArrayList<>(7);
+        values.add(new String[] {TOKEN, token});
+        values.add(new String[] {"X-Forwarded-For", client.getRemoteAddr()});
+        values.add(new String[] {"X-Forwarded-Proto", client.getScheme()});
+        String host = client.getHeader("Host");
+        if (host != null) {
+            values.add(new String[] {"X-Forwarded-Host", host});
+        }
+        values.add(new String[] {"X-Forwarded-Port", Integer.toString(client.getServerPort())});
+        if (!contextPath.isEmpty()) {
+            values.add(new String[] {"X-Forwarded-Prefix", contextPath});
+        }
+        String user = forwardPrincipal ? client.getRemoteUser() : null;
+        if (user != null) {
+            values.add(new String[] {PRINCIPAL, user});
+        }
+        return values;
     }
 }

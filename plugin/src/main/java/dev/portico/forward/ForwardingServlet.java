@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -84,20 +85,29 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             startFailurePage(failure).send(response);
             return;
         }
+        boolean upgrade = UpgradeForwarder.isUpgrade(request);
         BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
         if (backend == null) {
             CompletableFuture<BackendProcess> ready = supervisor.acquire();
-            if (!ready.isDone()) {
+            if (!ready.isDone() && !upgrade) {
                 awaitStart(request, ready);
                 return;
             }
             try {
-                backend = ready.join();
-            } catch (CompletionException e) {
+                // an upgrade must call request.upgrade() before service() returns, so it cannot park
+                backend = ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
                 startFailurePage((StartFailure) e.getCause()).send(response);
+                return;
+            } catch (TimeoutException | InterruptedException e) {
+                startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
                 return;
             }
             request.setAttribute(BACKEND, backend);
+        }
+        if (upgrade) {
+            forwardUpgrade(request, response, backend);
+            return;
         }
         supervisor.requestStarted();
         try {
@@ -105,6 +115,30 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         } catch (IOException | ServletException | RuntimeException | Error e) {
             supervisor.requestEnded();
             throw e;
+        }
+    }
+
+    /** WebSocket and other protocol switches, which Jetty's ProxyServlet cannot forward. */
+    private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, BackendProcess backend)
+            throws IOException, ServletException {
+        supervisor.requestStarted();
+        try {
+            UpgradeForwarder.forward(request, response, backend.port(),
+                    ForwardedHeaders.values(request, backend.token(), contextPath, config.forwardPrincipal()),
+                    config.requestTimeout());
+        } catch (IOException e) {
+            boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
+            String reason = timeout
+                    ? sm.getString("forward.timeout", appName, backend, Long.valueOf(config.requestTimeout().toSeconds()))
+                    : sm.getString("forward.broken", appName, backend, describe(e));
+            log.warn(reason + " [upgrade " + request.getRequestURI() + "]");
+            if (response.isCommitted()) {
+                throw e;
+            }
+            response.reset();
+            StatusPage.gatewayFailure(timeout, reason).send(response);
+        } finally {
+            supervisor.requestEnded();
         }
     }
 

@@ -1,0 +1,119 @@
+package dev.portico.outofprocess;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.portico.testing.HostingTomcat;
+
+/** HTTP upgrades out-of-process: the WebSocket and protocol switches Jetty's ProxyServlet drops. */
+class UpgradeForwardingTest {
+
+    private static HostingTomcat tomcat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2));
+        tomcat.nodeApp("up", "", Map.of());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    @Test
+    void aWebSocketReachesTheBackendAndEchoes() throws Exception {
+        StringBuilder received = new StringBuilder();
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        WebSocket socket = tomcat.client().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + "/up/ws-echo"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        received.append(data);
+                        if (last) {
+                            reply.complete(received.toString());
+                        }
+                        webSocket.request(1);
+                        return null;
+                    }
+                }).get(20, TimeUnit.SECONDS);
+        socket.sendText("hello through Portico", true).get(5, TimeUnit.SECONDS);
+        assertEquals("hello through Portico", reply.get(10, TimeUnit.SECONDS));
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anyProtocolSwitchIsTunnelledBothWaysWithForwardingHeadersOwnedByPortico() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n"
+                    + "X-Forwarded-For: 6.6.6.6\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+            assertTrue(head.contains("X-Forwarded-For-Seen: 127.0.0.1\r\n"), head);
+
+            // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
+            byte[] payload = new byte[1024 * 1024];
+            new Random(7).nextBytes(payload);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(payload);
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] echoed = in.readNBytes(payload.length);
+            writer.get(10, TimeUnit.SECONDS);
+            assertArrayEquals(payload, echoed);
+        }
+    }
+
+    @Test
+    void aRefusedUpgradeIsPassedBackAsTheBackendAnsweredIt() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /up/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: echo\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String head = readHead(socket.getInputStream());
+            assertTrue(head.startsWith("HTTP/1.1 404"), head);
+            assertEquals("no such upgrade \r\n", new String(socket.getInputStream().readNBytes(18), StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    private static String readHead(InputStream in) throws java.io.IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+}
