@@ -1,6 +1,8 @@
 package dev.portico.forward;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
 import java.util.Enumeration;
 import java.util.Locale;
 import java.util.Set;
@@ -53,6 +55,9 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static final String BACKEND = ForwardingServlet.class.getName() + ".backend";
     private static final String START_FAILURE = ForwardingServlet.class.getName() + ".startFailure";
     private static final String STREAMER = ForwardingServlet.class.getName() + ".streamer";
+    private static final String RETRIED = ForwardingServlet.class.getName() + ".retried";
+    /** How long a request that met a closed port waits for the dying process to be gone. */
+    private static final Duration EXIT_GRACE = Duration.ofSeconds(2);
 
     private final transient ProcessSupervisor supervisor;
     private final transient BackendClient client;
@@ -258,6 +263,9 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         if (log.isDebugEnabled()) {
             log.debug(sm.getString("forward.failed", appName, clientRequest.getRequestURI()), failure);
         }
+        if (retryOnNextProcess(clientRequest, proxyResponse, failure)) {
+            return;
+        }
         if (!proxyResponse.isCommitted()) {
             BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
             boolean timeout = failure instanceof TimeoutException;
@@ -277,6 +285,26 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         if (clientRequest.isAsyncStarted()) {
             clientRequest.getAsyncContext().complete();
         }
+    }
+
+    /**
+     * A refused connection means nothing reached the backend: its process has died (or is
+     * dying) between the crash and the supervisor hearing of it. A request without a body is
+     * then sent again, once, to the next process instead of being answered 502 — whatever its
+     * method, since the backend never saw it. A request with a body is not: part of it may
+     * already have been read from the client.
+     */
+    private boolean retryOnNextProcess(HttpServletRequest request, HttpServletResponse response, Throwable failure) {
+        if (!(failure instanceof ConnectException) || response.isCommitted() || hasContent(request)
+                || request.getAttribute(RETRIED) != null || !request.isAsyncStarted()) {
+            return false;
+        }
+        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
+        request.setAttribute(RETRIED, Boolean.TRUE);
+        request.removeAttribute(BACKEND);
+        AsyncContext async = request.getAsyncContext();
+        supervisor.awaitExit(backend, EXIT_GRACE).whenComplete((ignored, error) -> async.dispatch());
+        return true;
     }
 
     private static String describe(Throwable failure) {

@@ -99,7 +99,12 @@ public final class ProcessSupervisor {
     public synchronized CompletableFuture<BackendProcess> acquire() {
         switch (state) {
             case RUNNING:
-                return CompletableFuture.completedFuture(current);
+                if (current.isAlive()) {
+                    return CompletableFuture.completedFuture(current);
+                }
+                // exited, and the exit notification is still on its way: do not hand out a dead backend
+                noteCrash(current, "(not yet known)");
+                return acquire();
             case STARTING:
                 return starting;
             case IDLE:
@@ -259,14 +264,36 @@ public final class ProcessSupervisor {
                 } else {
                     failStart(failure);
                 }
-            } else if (current == backend && state == State.RUNNING) {
-                current = null;
-                state = State.IDLE;
-                recordFailure();
-                log.warn(sm.getString("supervisor.crashed", appName, backend, Integer.valueOf(exitCode),
-                        lastLines(backend.output().tail(), 20)));
+            } else {
+                noteCrash(backend, Integer.toString(exitCode));
             }
         }
+    }
+
+    /** Caller holds the lock. The running process is gone: the next request starts a new one. */
+    private void noteCrash(BackendProcess backend, String exitCode) {
+        if (current == backend && state == State.RUNNING) {
+            current = null;
+            state = State.IDLE;
+            recordFailure();
+            log.warn(sm.getString("supervisor.crashed", appName, backend, exitCode,
+                    lastLines(backend.output().tail(), 20)));
+        }
+    }
+
+    /**
+     * Completes when the backend has exited and the supervisor knows it, or after {@code timeout}:
+     * a request that found the backend's port closed waits for this before it tries again, so
+     * that it is served by the next process rather than answered 502 by the dying one.
+     */
+    public CompletableFuture<Void> awaitExit(BackendProcess backend, Duration timeout) {
+        return backend.onExit()
+                .thenAccept(process -> {
+                    synchronized (this) {
+                        noteCrash(backend, Integer.toString(process.exitValue()));
+                    }
+                })
+                .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Caller holds the lock. */
