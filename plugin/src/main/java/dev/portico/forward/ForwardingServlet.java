@@ -56,6 +56,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static final String START_FAILURE = ForwardingServlet.class.getName() + ".startFailure";
     private static final String STREAMER = ForwardingServlet.class.getName() + ".streamer";
     private static final String RETRIED = ForwardingServlet.class.getName() + ".retried";
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
     /** How long a request that met a closed port waits for the dying process to be gone. */
     private static final Duration EXIT_GRACE = Duration.ofSeconds(2);
 
@@ -263,7 +264,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         if (log.isDebugEnabled()) {
             log.debug(sm.getString("forward.failed", appName, clientRequest.getRequestURI()), failure);
         }
-        if (retryOnNextProcess(clientRequest, proxyResponse, failure)) {
+        if (retryOnNextProcess(clientRequest, proxyResponse, serverResponse, failure)) {
             return;
         }
         if (!proxyResponse.isCommitted()) {
@@ -288,15 +289,20 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /**
-     * A refused connection means nothing reached the backend: its process has died (or is
-     * dying) between the crash and the supervisor hearing of it. A request without a body is
-     * then sent again, once, to the next process instead of being answered 502 — whatever its
-     * method, since the backend never saw it. A request with a body is not: part of it may
-     * already have been read from the client.
+     * A backend that died — or is dying — between a crash and the supervisor hearing of it
+     * refuses the connection, or closes a pooled one before answering. Such a request is sent
+     * again, once, to the next process instead of being answered 502, when that is safe: it has
+     * no body (part of one may already have been read from the client), nothing of a response
+     * arrived, and either the backend never saw it (connection refused) or its method is
+     * idempotent (RFC 9110, 9.2.2), so a backend that did see it is none the worse.
      */
-    private boolean retryOnNextProcess(HttpServletRequest request, HttpServletResponse response, Throwable failure) {
-        if (!(failure instanceof ConnectException) || response.isCommitted() || hasContent(request)
-                || request.getAttribute(RETRIED) != null || !request.isAsyncStarted()) {
+    private boolean retryOnNextProcess(HttpServletRequest request, HttpServletResponse response,
+            org.eclipse.jetty.client.Response serverResponse, Throwable failure) {
+        boolean neverSeen = failure instanceof ConnectException;
+        boolean nothingReceived = serverResponse == null || serverResponse.getStatus() <= 0;
+        if (!(neverSeen || IDEMPOTENT.contains(request.getMethod())) || !nothingReceived || response.isCommitted()
+                || hasContent(request) || request.getAttribute(RETRIED) != null || !request.isAsyncStarted()
+                || failure instanceof TimeoutException) {
             return false;
         }
         BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
@@ -307,10 +313,18 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         return true;
     }
 
+    /** One short line: Jetty's messages can carry a whole dump of the connection's state. */
     private static String describe(Throwable failure) {
-        String message = failure.getMessage();
         String type = failure.getClass().getSimpleName();
-        return message == null ? type : type + ": " + message.toLowerCase(Locale.ROOT);
+        if (failure instanceof java.io.EOFException) {
+            return type + ": the backend closed the connection";
+        }
+        String message = failure.getMessage();
+        if (message == null) {
+            return type;
+        }
+        message = message.toLowerCase(Locale.ROOT);
+        return type + ": " + (message.length() > 120 ? message.substring(0, 120) + "…" : message);
     }
 
     /** The response is committed: cut the connection so the client sees an error, not a short body. */
