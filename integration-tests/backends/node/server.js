@@ -323,6 +323,7 @@ function handle(server, req, res) {
 
 function upgrade(req, socket, head) {
   log(`UPGRADE ${req.url} to ${req.headers.upgrade}`);
+  socket.on('error', (e) => log(`upgraded connection failed: ${e.message}`));
   const url = new URL(req.url, 'http://backend');
   const path = relativePath(url.pathname);
   if (TOKEN === undefined || req.headers['x-portico-token'] !== TOKEN) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.ExecutionException;
 
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -12,15 +13,20 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpUpgradeHandler;
 import jakarta.servlet.http.WebConnection;
 
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
 /**
  * After a backend switched protocols (WebSocket or any other HTTP upgrade), relays bytes both
- * ways between the client's upgraded connection and the backend socket, without holding a
- * thread: the client side uses Servlet non-blocking I/O, the backend side an asynchronous
- * channel. Each direction is a two-step loop — read one buffer, write it, read again — so a slow
+ * ways between the client's upgraded connection and the backend socket: the client side uses
+ * Servlet non-blocking I/O, the backend side an asynchronous channel, and no thread waits on an
+ * idle tunnel. Each direction is a loop — read one buffer, write it, read again — so a slow
  * reader on either side slows its writer (back-pressure) instead of filling memory.
  * The end of one direction is passed on as a half-close; an error closes both.
  */
 public final class UpgradeTunnel implements HttpUpgradeHandler {
+
+    private static final Log log = LogFactory.getLog(UpgradeTunnel.class);
 
     private static final int BUFFER_SIZE = 16 * 1024;
 
@@ -47,12 +53,19 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             in.setReadListener(new ClientToBackend(in));
             out.setWriteListener(new BackendToClient(out));
         } catch (IOException | RuntimeException e) {
-            close();
+            close(e);
         }
     }
 
     @Override
     public void destroy() {
+        close();
+    }
+
+    private void close(Throwable cause) {
+        if (!closed && cause != null) {
+            log.debug("Upgrade tunnel closed after a failure", cause);
+        }
         close();
     }
 
@@ -75,12 +88,16 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         }
     }
 
-    /** Client → backend: read what the client sent, write it to the backend, read again. */
-    private final class ClientToBackend implements ReadListener, CompletionHandler<Integer, Void> {
+    /**
+     * Client → backend, on the container thread Tomcat calls us on: Tomcat's upgraded input may
+     * not be polled from any other thread (its read buffer is not guarded against a concurrent
+     * dispatch), so each chunk is written to the backend before the next is read. A loopback
+     * write completes at once unless the backend has stopped reading; only then does the thread
+     * wait, which is the back-pressure the client feels.
+     */
+    private final class ClientToBackend implements ReadListener {
         private final ServletInputStream in;
         private final byte[] bytes = new byte[BUFFER_SIZE];
-        private final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        private boolean writing;
 
         ClientToBackend(ServletInputStream in) {
             this.in = in;
@@ -88,42 +105,23 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
 
         @Override
         public void onDataAvailable() {
-            pump();
-        }
-
-        private synchronized void pump() {
             try {
-                while (!writing && !closed && in.isReady()) {
+                while (!closed && in.isReady()) {
                     int n = in.read(bytes);
                     if (n < 0) {
                         return; // onAllDataRead follows
                     }
-                    if (n > 0) {
-                        writing = true;
-                        buffer.clear().limit(n);
-                        backend.write(buffer, null, this);
+                    ByteBuffer chunk = ByteBuffer.wrap(bytes, 0, n);
+                    while (chunk.hasRemaining()) {
+                        backend.write(chunk).get();
                     }
                 }
-            } catch (IOException | RuntimeException e) {
-                close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close(e);
+            } catch (IOException | ExecutionException | RuntimeException e) {
+                close(e);
             }
-        }
-
-        @Override
-        public void completed(Integer written, Void attachment) {
-            if (buffer.hasRemaining()) {
-                backend.write(buffer, null, this);
-                return;
-            }
-            synchronized (this) {
-                writing = false;
-            }
-            pump();
-        }
-
-        @Override
-        public void failed(Throwable failure, Void attachment) {
-            close();
         }
 
         @Override
@@ -131,85 +129,92 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             try {
                 backend.shutdownOutput();
             } catch (IOException e) {
-                close();
+                close(e);
             }
         }
 
         @Override
         public void onError(Throwable failure) {
-            close();
+            close(failure);
         }
     }
 
-    /** Backend → client: read from the backend, write to the client, and when it can take more, read again. */
+    /**
+     * Backend → client: read from the backend, write to the client, flush, and read again once
+     * the client can take more. Every write and flush directly follows an {@code isReady()} that
+     * said yes, as Tomcat requires; when it says no, {@code onWritePossible} resumes the loop.
+     */
     private final class BackendToClient implements WriteListener, CompletionHandler<Integer, Void> {
         private final ServletOutputStream out;
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
-        private boolean started;
-        private boolean waitingForClient;
+        private ByteBuffer pending;
+        private boolean unflushed;
+        private boolean reading;
 
         BackendToClient(ServletOutputStream out) {
             this.out = out;
-        }
-
-        @Override
-        public synchronized void onWritePossible() {
-            if (!started) {
-                started = true;
-                if (early != null && early.hasRemaining()) {
-                    writeToClient(early);
-                } else {
-                    readBackend();
-                }
-            } else if (waitingForClient) {
-                waitingForClient = false;
-                readBackend();
+            if (early != null && early.hasRemaining()) {
+                pending = early;
             }
         }
 
-        private void readBackend() {
-            if (closed) {
-                return;
-            }
-            buffer.clear();
-            backend.read(buffer, null, this);
+        @Override
+        public void onWritePossible() {
+            drain();
         }
 
         @Override
-        public synchronized void completed(Integer read, Void attachment) {
+        public void completed(Integer read, Void attachment) {
             if (read < 0) {
                 close();
                 return;
             }
-            buffer.flip();
-            writeToClient(buffer);
+            synchronized (this) {
+                reading = false;
+                buffer.flip();
+                pending = buffer;
+            }
+            drain();
         }
 
-        private void writeToClient(ByteBuffer data) {
+        private synchronized void drain() {
+            if (closed) {
+                return;
+            }
             try {
-                out.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
-                data.position(data.limit());
-                if (out.isReady()) {
-                    out.flush();
+                if (pending != null) {
+                    if (!out.isReady()) {
+                        return;
+                    }
+                    out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
+                    pending = null;
+                    unflushed = true;
                 }
-                if (out.isReady()) {
-                    readBackend();
-                } else {
-                    waitingForClient = true;
+                if (unflushed) {
+                    if (!out.isReady()) {
+                        return;
+                    }
+                    out.flush();
+                    unflushed = false;
+                }
+                if (!reading && out.isReady()) {
+                    reading = true;
+                    buffer.clear();
+                    backend.read(buffer, null, this);
                 }
             } catch (IOException | RuntimeException e) {
-                close();
+                close(e);
             }
         }
 
         @Override
         public void failed(Throwable failure, Void attachment) {
-            close();
+            close(failure);
         }
 
         @Override
         public void onError(Throwable failure) {
-            close();
+            close(failure);
         }
     }
 }

@@ -1,0 +1,203 @@
+package dev.portico.arquillian;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.CookieManager;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Servlet behaviour of a WAR hosted in-process through Portico, as a client sees it: the
+ * deployment is a ShrinkWrap WAR that {@link PorticoEmbeddedContainer} puts in the valve's
+ * appBase, and every request goes through the front connector and the valve.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class HostedServletBehaviourTest {
+
+    private final HttpClient client = Http.client();
+
+    @ArquillianResource
+    private URL base;
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return TestWar.create("servlets.war");
+    }
+
+    private HttpResponse<String> get(String relative) throws Exception {
+        return Http.get(client, Http.uri(base, relative));
+    }
+
+    @Test
+    void theDeploymentUrlIsTheHostedContextOnLoopback() {
+        assertEquals("127.0.0.1", base.getHost());
+        assertEquals("/servlets/", base.getPath());
+    }
+
+    @Test
+    void filterListenerAndServletOfTheWar() throws Exception {
+        HttpResponse<String> response = get("info/a%20b?x=1");
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("yes", response.headers().firstValue("X-Filtered").orElse(null));
+        Map<String, String> info = Http.fields(response.body());
+        assertEquals("/servlets", info.get("contextPath"));
+        assertEquals("/servlets/info/a%20b", info.get("requestURI"));
+        assertEquals("/info", info.get("servletPath"));
+        assertEquals("/a b", info.get("pathInfo"));
+        assertEquals("REQUEST", info.get("dispatcher"));
+        assertEquals("true", info.get("filtered"));
+        assertEquals("[contextInitialized /servlets]", info.get("events"));
+        assertTrue(Integer.parseInt(info.get("requests")) >= 1, info.get("requests"));
+        assertEquals("inProcess", info.get("hostingModel"));
+        assertEquals(String.valueOf(base.getPort()), info.get("localPort"));
+        assertEquals("static file", get("static.txt").body());
+    }
+
+    @Test
+    void theWarsClassesComeFromItsOwnWebInfClassesNotTheTestClasspath() throws Exception {
+        Map<String, String> info = Http.fields(get("info/loader").body());
+        assertEquals("org.apache.catalina.loader.ParallelWebappClassLoader", info.get("loader"));
+        assertEquals("true", info.get("loaderIsContexts"));
+        assertEquals("true", info.get("loaderIsThreads"));
+        String codeSource = info.get("codeSource");
+        // the exploded app in the valve's appBase (apps/servlets/WEB-INF/classes/), or, packaged
+        // as apps/servlets.war, inside that WAR — never target/test-classes
+        assertTrue(codeSource.contains("/apps/servlets/WEB-INF/classes") || codeSource.contains("servlets.war"),
+                codeSource);
+        assertFalse(codeSource.contains("test-classes"), codeSource);
+    }
+
+    @Test
+    void sessionCookieContinuity() throws Exception {
+        HttpClient withCookies = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(5)).build();
+        URI session = Http.uri(base, "session");
+        HttpResponse<String> first = Http.get(withCookies, session);
+        String setCookie = first.headers().firstValue("Set-Cookie").orElseThrow();
+        assertTrue(setCookie.startsWith("JSESSIONID="), setCookie);
+        assertTrue(setCookie.contains("Path=/servlets"), setCookie);
+        assertTrue(setCookie.contains("HttpOnly"), setCookie);
+        assertTrue(first.body().startsWith("count=1 "), first.body());
+        assertTrue(first.body().endsWith("new=true"), first.body());
+        String id = first.body().split(" ")[1];
+
+        HttpResponse<String> second = Http.get(withCookies, session);
+        assertEquals("count=2 " + id + " new=false", second.body());
+        assertTrue(second.headers().firstValue("Set-Cookie").isEmpty());
+        assertEquals("count=3 " + id + " new=false", Http.get(withCookies, session).body());
+
+        // without the cookie: a new session
+        HttpResponse<String> other = get("session");
+        assertTrue(other.body().startsWith("count=1 "), other.body());
+        assertNotEquals(id, other.body().split(" ")[1]);
+    }
+
+    @Test
+    void forward() throws Exception {
+        HttpResponse<String> response = get("forward?q=1");
+        assertEquals(200, response.statusCode(), response.body());
+        Map<String, String> info = Http.fields(response.body());
+        assertEquals("FORWARD", info.get("dispatcher"));
+        assertEquals("/servlets/info/forwarded", info.get("requestURI"));
+        assertEquals("/info", info.get("servletPath"));
+        assertEquals("/forwarded", info.get("pathInfo"));
+        assertEquals("/servlets/forward", info.get("forwardRequestURI"));
+    }
+
+    @Test
+    void includeOfAServletAndAJsp() throws Exception {
+        HttpResponse<String> response = get("include");
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("before|included INCLUDE /included from /servlets/include|jsp ctx=/servlets answer=42 appClassFromWebapp=true|after",
+                response.body().replace("\r", "").replace("\n", ""));
+        assertTrue(response.headers().firstValue("X-Included").isEmpty());
+    }
+
+    @Test
+    void jsp() throws Exception {
+        HttpResponse<String> response = get("hello.jsp");
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("jsp ctx=/servlets answer=42 appClassFromWebapp=true", response.body().strip());
+    }
+
+    @Test
+    void errorPages() throws Exception {
+        HttpResponse<String> missing = get("nothing-here");
+        assertEquals(404, missing.statusCode());
+        assertEquals("error page ERROR status=404 uri=/servlets/nothing-here"
+                + " message=The requested resource [/servlets/nothing-here] is not available exception=null", missing.body());
+
+        HttpResponse<String> teapot = get("teapot");
+        assertEquals(418, teapot.statusCode());
+        assertEquals("error page ERROR status=418 uri=/servlets/teapot message=short and stout exception=null",
+                teapot.body());
+
+        HttpResponse<String> boom = get("boom");
+        assertEquals(500, boom.statusCode());
+        assertEquals("error page ERROR status=500 uri=/servlets/boom message=boom from the hosted app"
+                + " exception=boom from the hosted app", boom.body());
+    }
+
+    @Test
+    void asyncCompletedFromAnotherThread() throws Exception {
+        HttpResponse<String> completed = get("async?mode=complete");
+        assertEquals(200, completed.statusCode(), completed.body());
+        assertEquals("completed on app-async started on other thread true", completed.body());
+    }
+
+    @Test
+    void asyncDispatchedFromAnotherThread() throws Exception {
+        HttpResponse<String> dispatched = get("async?mode=dispatch");
+        assertEquals(200, dispatched.statusCode(), dispatched.body());
+        Map<String, String> info = Http.fields(dispatched.body());
+        assertEquals("ASYNC", info.get("dispatcher"));
+        assertEquals("/servlets", info.get("contextPath"));
+        assertEquals("/after-async", info.get("pathInfo"));
+    }
+
+    @Test
+    void multipartUpload() throws Exception {
+        String boundary = "portico" + System.nanoTime();
+        String file = "x".repeat(5000); // over fileSizeThreshold: written to a temp file
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(Http.uri(base, "upload"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("field=5:null:" + "value".chars().sum() + ";file=5000:a.txt:" + 5000 * 'x' + ";field=value",
+                response.body());
+    }
+
+    @Test
+    void aRequestTooLargeForTheMultipartConfigIsRefused() throws Exception {
+        String boundary = "portico" + System.nanoTime();
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n" + "y".repeat(1_100_000) + "\r\n--" + boundary + "--\r\n";
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(Http.uri(base, "upload"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        // maxFileSize exceeded: getParts() throws and Tomcat answers 413 (through the app's error page)
+        assertEquals(413, response.statusCode(), response.body());
+        assertTrue(response.body().startsWith("error page ERROR status=500 uri=/servlets/upload"), response.body());
+        assertTrue(response.body().contains("FileSizeLimitExceededException"), response.body());
+    }
+}
