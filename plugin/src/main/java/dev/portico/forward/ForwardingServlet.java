@@ -2,6 +2,7 @@ package dev.portico.forward;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Enumeration;
 import java.util.Locale;
@@ -25,6 +26,8 @@ import org.apache.tomcat.util.res.StringManager;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.ee11.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.Callback;
 
 import dev.portico.config.AppConfig;
@@ -168,21 +171,46 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         return StatusPage.processFailure(appName, failure, !config.disableStartUpErrorPage());
     }
 
+    /**
+     * The backend's origin and Host header, built once per backend port: Jetty would otherwise
+     * parse an absolute URI string per request, and build and parse it again for the Host header.
+     */
+    private record Origin(int port, URI uri, HttpField host) {
+        Origin(int port) {
+            this(port, URI.create("http://127.0.0.1:" + port + "/"), new HttpField(HttpHeader.HOST, "127.0.0.1:" + port));
+        }
+    }
+
+    private transient volatile Origin origin;
+
+    private Origin origin(int port) {
+        Origin known = origin;
+        if (known == null || known.port() != port) {
+            known = new Origin(port);
+            origin = known;
+        }
+        return known;
+    }
+
+    /** The target relative to the backend's origin ({@link #newProxyRequest}): the client's raw path and query. */
     @Override
     protected String rewriteTarget(HttpServletRequest request) {
-        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
-        StringBuilder target = new StringBuilder(64).append("http://127.0.0.1:").append(backend.port())
-                .append(request.getRequestURI());
+        String uri = request.getRequestURI();
         String query = request.getQueryString();
-        if (query != null) {
-            target.append('?').append(query);
-        }
-        return target.toString();
+        return query == null ? uri : uri + '?' + query;
     }
 
     @Override
     protected Request newProxyRequest(HttpServletRequest request, String target) {
-        return super.newProxyRequest(request, target)
+        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
+        Origin to = origin(backend.port());
+        // "//x" alone would parse as an authority: such a target goes the long way
+        Request forwarded = target.startsWith("//")
+                ? getHttpClient().newRequest(to.uri().toString() + target.substring(1))
+                : getHttpClient().newRequest(to.uri()).path(target);
+        return forwarded
+                .method(request.getMethod())
+                .attribute(CLIENT_REQUEST_ATTRIBUTE, request)
                 .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -193,9 +221,13 @@ public final class ForwardingServlet extends AsyncProxyServlet {
      */
     @Override
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        Set<String> connectionHeaders = findConnectionHeaders(clientRequest);
+        Set<String> connectionHeaders = clientRequest.getHeader("Connection") != null
+                ? findConnectionHeaders(clientRequest) : null;
+        HttpField host = origin(((BackendProcess) clientRequest.getAttribute(BACKEND)).port()).host();
         proxyRequest.headers(headers -> {
             headers.clear();
+            // the backend's own Host, set here: without one Jetty builds and parses the request's whole URI to derive it
+            headers.put(host);
             for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
                 String name = names.nextElement();
                 String lower = name.toLowerCase(Locale.ROOT);
@@ -263,6 +295,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         supervisor.requestEnded();
         if (log.isDebugEnabled()) {
             log.debug(sm.getString("forward.failed", appName, clientRequest.getRequestURI()), failure);
+        }
+        try {
+            proxyResponse.isCommitted();
+        } catch (IllegalStateException recycled) {
+            // the client's exchange already ended (the client went away and Tomcat recycled it): nobody to answer
+            return;
         }
         if (retryOnNextProcess(clientRequest, proxyResponse, serverResponse, failure)) {
             return;

@@ -100,6 +100,9 @@ final class EmbeddedWebappServer {
         connector = new Connector("HTTP/1.1");
         connector.setPort(config.port());
         connector.setProperty("address", LOOPBACK);
+        // Only Portico's forwarder (a pool of keep-alive connections) talks to this loopback port:
+        // Tomcat's default of 100 requests per connection would make it reconnect every 100 requests.
+        connector.setProperty("maxKeepAliveRequests", "-1");
         // Without this a bind failure is only logged and the runner would carry on deaf.
         connector.setThrowOnFailure(true);
         try {
