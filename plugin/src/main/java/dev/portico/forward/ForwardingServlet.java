@@ -108,7 +108,11 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             } catch (ExecutionException e) {
                 startFailurePage((StartFailure) e.getCause()).send(response);
                 return;
-            } catch (TimeoutException | InterruptedException e) {
+            } catch (TimeoutException e) {
+                startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
                 return;
             }
