@@ -195,7 +195,7 @@ public class PorticoValve extends ValveBase {
         ChildRegistry registry = new ChildRegistry(workDir.resolve("children.txt"));
         int reaped = registry.reapLeftovers();
         if (reaped > 0) {
-            log.warn(sm.getString("valve.reaped", Integer.valueOf(reaped)));
+            log.warn(sm.getString("valve.reaped", String.valueOf(reaped)));
         }
         scheduler = Executors.newScheduledThreadPool(2, daemonThreads("portico-scheduler"));
         blockingExecutor = Executors.newCachedThreadPool(daemonThreads("portico-lifecycle"));
@@ -214,7 +214,7 @@ public class PorticoValve extends ValveBase {
         scanTask = scheduler.scheduleWithFixedDelay(this::scanQuietly, scanIntervalMillis, scanIntervalMillis,
                 TimeUnit.MILLISECONDS);
         log.info(sm.getString("valve.started", host.getName(), appBasePath,
-                Integer.valueOf(catalog.slots().size())));
+                String.valueOf(catalog.slots().size())));
         setState(LifecycleState.STARTING);
     }
 

@@ -142,7 +142,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
             String reason = timeout
-                    ? sm.getString("forward.timeout", appName, backend, Long.valueOf(config.requestTimeout().toSeconds()))
+                    ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
                     : sm.getString("forward.broken", appName, backend, describe(e));
             log.warn(reason + " [upgrade " + request.getRequestURI() + "]");
             if (response.isCommitted()) {
@@ -313,7 +313,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
             boolean timeout = failure instanceof TimeoutException;
             String reason = timeout
-                    ? sm.getString("forward.timeout", appName, backend, Long.valueOf(config.requestTimeout().toSeconds()))
+                    ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
                     : sm.getString("forward.broken", appName, backend, describe(failure));
             log.warn(reason + " [" + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + "]");
             try {

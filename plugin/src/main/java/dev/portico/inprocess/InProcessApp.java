@@ -341,7 +341,7 @@ public final class InProcessApp implements HostedApp {
         }
 
         private void timedOut() {
-            Long limit = Long.valueOf(config.startupTimeLimit().toSeconds());
+            String limit = String.valueOf(config.startupTimeLimit().toSeconds());
             if (fail(sm.getString("inProcess.startTimeoutPage", limit), null)) {
                 timedOut = true;
                 log.error(sm.getString("inProcess.startTimeout", source.name(), limit));
@@ -406,8 +406,8 @@ public final class InProcessApp implements HostedApp {
                 }
             }
             if (inFlight.get() > 0) {
-                log.warn(sm.getString("inProcess.drainTimeout", source.name(), Integer.valueOf(inFlight.get()),
-                        Long.valueOf(config.shutdownTimeLimit().toSeconds())));
+                log.warn(sm.getString("inProcess.drainTimeout", source.name(), String.valueOf(inFlight.get()),
+                        String.valueOf(config.shutdownTimeLimit().toSeconds())));
             }
             removeContext();
         }

@@ -125,8 +125,8 @@ public final class ProcessSupervisor {
 
     private StartFailure heldFailure(Instant heldUntil) {
         String until = LocalTime.ofInstant(heldUntil, ZoneId.systemDefault()).truncatedTo(ChronoUnit.SECONDS).toString();
-        String message = sm.getString("supervisor.held", appName, Integer.valueOf(failures.size()), until,
-                Integer.valueOf(config.rapidFailsPerMinute()));
+        String message = sm.getString("supervisor.held", appName, String.valueOf(failures.size()), until,
+                String.valueOf(config.rapidFailsPerMinute()));
         StartFailure last = lastFailure;
         return new StartFailure(message + (last == null ? "" : " " + last.getMessage()),
                 last == null ? "" : last.outputTail(), last == null ? null : last.logFile());
@@ -153,8 +153,8 @@ public final class ProcessSupervisor {
                 config.stdoutLogEnabled() ? config.stdoutLogFile() : null, process.pid(), appName);
         BackendProcess backend = new BackendProcess(process, port, token, output);
         launching = backend;
-        log.info(sm.getString("supervisor.launched", appName, Long.valueOf(process.pid()), Integer.valueOf(port),
-                Integer.valueOf(attempt)));
+        log.info(sm.getString("supervisor.launched", appName, String.valueOf(process.pid()), String.valueOf(port),
+                String.valueOf(attempt)));
         // off the JDK's process reaper thread: onExit waits briefly for the output pipe to drain
         backend.onExit().whenCompleteAsync((p, x) -> onExit(backend), blockingExecutor);
         long deadline = System.nanoTime() + config.startupTimeLimit().toNanos();
@@ -229,7 +229,7 @@ public final class ProcessSupervisor {
             starting = null;
         }
         log.info(sm.getString("supervisor.listening", appName, backend,
-                Long.valueOf(Duration.between(backend.started(), Instant.now()).toMillis())));
+                String.valueOf(Duration.between(backend.started(), Instant.now()).toMillis())));
         done.complete(backend);
     }
 
@@ -241,7 +241,7 @@ public final class ProcessSupervisor {
             launching = null;
             recordFailure();
             failStart(new StartFailure(sm.getString("supervisor.startTimeout", appName, backend,
-                    Long.valueOf(config.startupTimeLimit().toSeconds())),
+                    String.valueOf(config.startupTimeLimit().toSeconds())),
                     backend.output().tail(), backend.output().logFile()));
         }
         blockingExecutor.execute(() -> ProcessTree.of(backend.process().toHandle()).killNow());
@@ -256,7 +256,7 @@ public final class ProcessSupervisor {
                 launching = null;
                 recordFailure();
                 StartFailure failure = new StartFailure(sm.getString("supervisor.exitedDuringStart", appName,
-                        backend, Integer.valueOf(exitCode)), backend.output().tail(), backend.output().logFile());
+                        backend, String.valueOf(exitCode)), backend.output().tail(), backend.output().logFile());
                 if (startAttempt < START_ATTEMPTS_PER_REQUEST && heldUntil() == null) {
                     // ANCM re-picks the port when a start fails: the port may have been taken meanwhile
                     log.warn(failure.getMessage() + " " + sm.getString("supervisor.retrying"));
@@ -381,7 +381,7 @@ public final class ProcessSupervisor {
             sleep(10);
         }
         if (inFlight.get() > 0) {
-            log.warn(sm.getString("supervisor.drainTimeout", appName, Integer.valueOf(inFlight.get())));
+            log.warn(sm.getString("supervisor.drainTimeout", appName, String.valueOf(inFlight.get())));
         }
     }
 
@@ -403,7 +403,7 @@ public final class ProcessSupervisor {
         if (tree.anyAlive()) {
             if (handle.isAlive()) {
                 log.warn(sm.getString("supervisor.killing", appName, backend,
-                        Long.valueOf(config.shutdownTimeLimit().toSeconds())));
+                        String.valueOf(config.shutdownTimeLimit().toSeconds())));
             }
             tree.killNow();
         }
