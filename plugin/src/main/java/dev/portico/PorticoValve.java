@@ -37,6 +37,7 @@ import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.StatusPage;
+import dev.portico.hosting.StatusReport;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.outofprocess.OutOfProcessApp;
 import dev.portico.process.ChildRegistry;
@@ -61,6 +62,7 @@ public class PorticoValve extends ValveBase {
     private String appBase = "apps";
     private int scanIntervalMillis = 200;
     private int forwardingThreads = 64;
+    private String statusPath = "";
 
     private Path appBasePath;
     private ScheduledExecutorService scheduler;
@@ -165,6 +167,19 @@ public class PorticoValve extends ValveBase {
     /** Milliseconds between two looks at appBase (new apps, changed portico.xml, app_offline.htm). */
     public void setScanInterval(int millis) {
         this.scanIntervalMillis = requireRange("scanInterval", millis, 10, 60_000);
+    }
+
+    public String getStatusPath() {
+        return statusPath;
+    }
+
+    /**
+     * Path of the JSON status page (e.g. {@code /portico-status}); empty (the default) turns it
+     * off. It answers clients on the loopback interface only; for anyone else the path is an
+     * ordinary request of the Host.
+     */
+    public void setStatusPath(String statusPath) {
+        this.statusPath = statusPath == null ? "" : statusPath.trim();
     }
 
     public int getForwardingThreads() {
@@ -304,7 +319,12 @@ public class PorticoValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        AppCatalog.Slot slot = catalog.match(request.getDecodedRequestURI());
+        String uri = request.getDecodedRequestURI();
+        if (!statusPath.isEmpty() && statusPath.equals(uri) && isLoopback(request.getRemoteAddr())) {
+            StatusReport.send(catalog, response);
+            return;
+        }
+        AppCatalog.Slot slot = catalog.match(uri);
         if (slot == null || frontContextIsMoreSpecific(request, slot)) {
             getNext().invoke(request, response);
             return;
@@ -315,6 +335,11 @@ public class PorticoValve extends ValveBase {
             return;
         }
         slot.app().handle(request, response);
+    }
+
+    private static boolean isLoopback(String address) {
+        return address != null && (address.startsWith("127.") || address.equals("::1")
+                || address.equals("0:0:0:0:0:0:0:1"));
     }
 
     /** A webapp of the front Host whose path is longer than the hosted app's wins, as in Tomcat's own mapping. */

@@ -23,7 +23,10 @@ class HostIntegrationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2), embedded -> {
+        tomcat = new HostingTomcat(valve -> {
+            valve.setShutdownTimeLimit(2);
+            valve.setStatusPath("/portico-status");
+        }, embedded -> {
             AccessLogValve accessLog = new AccessLogValve();
             accessLog.setDirectory("logs");
             accessLog.setPrefix("access");
@@ -73,6 +76,23 @@ class HostIntegrationTest {
         } catch (java.io.IOException e) {
             return "";
         }
+    }
+
+    @Test
+    void theStatusPageShowsEveryAppAndItsProcess() {
+        tomcat.nodeApp("watched", "", Map.of());
+        long pid = Long.parseLong(dev.portico.testing.Json.field(tomcat.get("/watched/env").body(), "pid"));
+        var status = tomcat.get("/portico-status");
+        assertEquals(200, status.statusCode());
+        assertEquals("application/json;charset=UTF-8", status.headers().firstValue("Content-Type").orElse(""));
+        Map<?, ?> root = (Map<?, ?>) dev.portico.testing.Json.parse(status.body());
+        java.util.List<?> apps = (java.util.List<?>) root.get("apps");
+        Map<?, ?> watched = apps.stream().map(a -> (Map<?, ?>) a).filter(a -> "/watched".equals(a.get("path")))
+                .findFirst().orElseThrow(() -> new AssertionError(status.body()));
+        assertEquals("running", watched.get("state"));
+        assertEquals(pid, ((Number) watched.get("pid")).longValue());
+        assertEquals(Boolean.FALSE, watched.get("offline"));
+        assertTrue(((Number) watched.get("starts")).intValue() >= 1);
     }
 
     @Test

@@ -29,4 +29,9 @@ public interface HostedApp {
 
     /** One line for the log and the status page: what the app is and how it is doing. */
     String describe();
+
+    /** Figures for the status page (name → value), beyond {@link #describe()}; empty by default. */
+    default java.util.Map<String, Object> figures() {
+        return java.util.Map.of();
+    }
 }

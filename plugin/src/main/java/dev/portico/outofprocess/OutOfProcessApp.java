@@ -130,6 +130,21 @@ public final class OutOfProcessApp implements HostedApp {
     }
 
     @Override
+    public java.util.Map<String, Object> figures() {
+        java.util.Map<String, Object> figures = new java.util.LinkedHashMap<>();
+        BackendProcess backend = supervisor.current();
+        figures.put("state", supervisor.state().name().toLowerCase(java.util.Locale.ROOT));
+        figures.put("pid", backend == null ? null : backend.pid());
+        figures.put("port", backend == null ? null : backend.port());
+        figures.put("startedAt", backend == null ? null : backend.started().toString());
+        figures.put("starts", supervisor.starts());
+        figures.put("inFlight", supervisor.inFlight());
+        var failure = supervisor.lastFailure();
+        figures.put("lastFailure", failure == null ? null : failure.getMessage());
+        return figures;
+    }
+
+    @Override
     public String describe() {
         BackendProcess backend = supervisor.current();
         String program = config.usesWarRunner() ? "WAR runner" : config.processPath();
