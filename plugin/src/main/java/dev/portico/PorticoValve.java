@@ -65,6 +65,7 @@ public class PorticoValve extends ValveBase {
     private String statusPath = "";
 
     private Path appBasePath;
+    private Path workDir;
     private ScheduledExecutorService scheduler;
     private ExecutorService blockingExecutor;
     private ScheduledFuture<?> scanTask;
@@ -206,7 +207,7 @@ public class PorticoValve extends ValveBase {
         Host host = frontHost();
         Path base = host.getCatalinaBase().toPath();
         appBasePath = base.resolve(appBase).normalize();
-        Path workDir = base.resolve("work").resolve("Portico").resolve(host.getName());
+        workDir = base.resolve("work").resolve("Portico").resolve(host.getName());
         ChildRegistry registry = new ChildRegistry(workDir.resolve("children.txt"));
         int reaped = registry.reapLeftovers();
         if (reaped > 0) {
@@ -237,7 +238,7 @@ public class PorticoValve extends ValveBase {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
             return new OutOfProcessApp(source, config, internal, host, backendClient, services);
         }
-        return new InProcessApp(source, config, internal, host, services.blockingExecutor());
+        return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor());
     }
 
     /** A periodic task that throws is never run again: nothing may escape, or apps stop being noticed. */

@@ -48,11 +48,15 @@ final class HostedContext extends StandardContext {
         }
         if (root != null) {
             summary.append(": ").append(root);
-            StringWriter trace = new StringWriter();
-            t.printStackTrace(new PrintWriter(trace));
-            firstErrorDetails = trace.toString();
+            firstErrorDetails = stackTrace(t);
         }
         firstError = summary.toString();
+    }
+
+    static String stackTrace(Throwable t) {
+        StringWriter trace = new StringWriter();
+        t.printStackTrace(new PrintWriter(trace));
+        return trace.toString();
     }
 
     private final class CapturingLog implements Log {

@@ -7,8 +7,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,6 +49,7 @@ import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.StatusPage;
+import dev.portico.process.OutputCapture;
 
 /**
  * A WAR hosted in the Tomcat JVM. Each start of the app (a <em>generation</em>) is a real
@@ -74,7 +73,6 @@ public final class InProcessApp implements HostedApp {
     private static final Log log = LogFactory.getLog(InProcessApp.class);
     private static final StringManager sm = StringManager.getManager(InProcessApp.class);
     private static final AtomicLong GENERATIONS = new AtomicLong();
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
     /*
      * Generations are versions of one context path (Tomcat's parallel deployment), so a recycled
      * app's next generation can start while the previous one drains. In-process versions sort
@@ -93,15 +91,18 @@ public final class InProcessApp implements HostedApp {
     private volatile Generation current;
     private boolean closed;
 
+    /**
+     * @param workDir Portico's work directory for the Host (the valve's); each app's generations
+     *                get their Tomcat work directories below it
+     */
     public InProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
-            Executor executor) {
+            Path workDir, Executor executor) {
         this.source = source;
         this.config = config;
         this.container = container;
         this.executor = executor;
         Path catalinaBase = frontHost.getCatalinaBase().toPath();
-        this.workBase = catalinaBase.resolve("work").resolve("Portico").resolve(frontHost.getName())
-                .resolve("inprocess").resolve(source.name().isEmpty() ? "ROOT" : source.name());
+        this.workBase = workDir.resolve("inprocess").resolve(source.name().isEmpty() ? "ROOT" : source.name());
         this.defaultWebXml = Files.isRegularFile(catalinaBase.resolve(Constants.DefaultWebXml));
     }
 
@@ -370,7 +371,7 @@ public final class InProcessApp implements HostedApp {
                 String details = context.firstErrorDetails();
                 if (thrown != null) {
                     why = why != null ? why : String.valueOf(thrown.getCause() != null ? thrown.getCause() : thrown);
-                    details = details != null ? details : stackTrace(thrown);
+                    details = details != null ? details : HostedContext.stackTrace(thrown);
                 }
                 if (why == null) {
                     why = sm.getString("inProcess.contextFailed", source.name(), context.getStateName());
@@ -507,9 +508,7 @@ public final class InProcessApp implements HostedApp {
         }
 
         private synchronized void openStdout(ClassLoader loader) {
-            Path prefix = config.stdoutLogFile();
-            Path file = prefix.resolveSibling(prefix.getFileName() + "_" + LocalDateTime.now().format(STAMP) + "_"
-                    + ProcessHandle.current().pid() + ".log");
+            Path file = OutputCapture.logFile(config.stdoutLogFile(), ProcessHandle.current().pid());
             try {
                 Files.createDirectories(file.getParent());
                 stdout = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
@@ -569,12 +568,6 @@ public final class InProcessApp implements HostedApp {
         parameter.setValue(value);
         parameter.setOverride(false); // Portico's value wins over a context-param of the same name
         ctx.addApplicationParameter(parameter);
-    }
-
-    private static String stackTrace(Throwable t) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        t.printStackTrace(new java.io.PrintWriter(out));
-        return out.toString();
     }
 
     private static void deleteQuietly(Path dir) {

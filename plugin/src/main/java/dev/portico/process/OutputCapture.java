@@ -48,7 +48,7 @@ public final class OutputCapture implements Runnable {
         Path file = null;
         OutputStream sink = null;
         if (logPrefix != null) {
-            file = logPrefix.resolveSibling(logPrefix.getFileName() + "_" + LocalDateTime.now().format(STAMP) + "_" + pid + ".log");
+            file = logFile(logPrefix, pid);
             try {
                 Files.createDirectories(file.getParent());
                 sink = Files.newOutputStream(file);
@@ -61,6 +61,11 @@ public final class OutputCapture implements Runnable {
         OutputCapture capture = new OutputCapture(source, file, sink, appName);
         capture.thread.start();
         return capture;
+    }
+
+    /** ANCM's stdout log name: {@code <prefix>_<yyyyMMddHHmmss>_<pid>.log}, for the process starting now. */
+    public static Path logFile(Path prefix, long pid) {
+        return prefix.resolveSibling(prefix.getFileName() + "_" + LocalDateTime.now().format(STAMP) + "_" + pid + ".log");
     }
 
     @Override
