@@ -21,15 +21,21 @@ final class ForwardedHeaders {
     private ForwardedHeaders() {
     }
 
-    /** True for a header a client must not be able to send to a backend. */
+    /**
+     * True for a header a client must not be able to send to a backend: Portico's own, the
+     * forwarding family (also {@code X-Real-IP}, which many frameworks trust as the client
+     * address), and any spelling with underscores for dashes, which CGI, WSGI and Rack servers
+     * read as the same header (nginx drops such names for this reason).
+     */
     static boolean isManaged(String name) {
         return isManagedLowerCase(name.toLowerCase(Locale.ROOT));
     }
 
     /** {@link #isManaged} for a name already in lower case. */
     static boolean isManagedLowerCase(String lower) {
-        return lower.startsWith("x-forwarded-") || lower.startsWith("x-portico-") || lower.equals("forwarded")
-                || lower.startsWith("x-original-");
+        String dashed = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
+        return dashed.startsWith("x-forwarded-") || dashed.startsWith("x-portico-") || dashed.equals("forwarded")
+                || dashed.startsWith("x-original-") || dashed.equals("x-real-ip");
     }
 
     static void set(HttpServletRequest client, Request forwarded, String token, String contextPath, boolean forwardPrincipal) {

@@ -1,8 +1,10 @@
 package dev.portico.forward;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Enumeration;
 import java.util.Locale;
@@ -15,19 +17,22 @@ import java.util.concurrent.TimeoutException;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.apache.catalina.connector.Response;
-import org.apache.coyote.ActionCode;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
+import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.ee11.proxy.AsyncProxyServlet;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
 
 import dev.portico.config.AppConfig;
@@ -38,14 +43,17 @@ import dev.portico.process.StartFailure;
 
 /**
  * Forwards the requests of one out-of-process app to its backend process, without holding a
- * thread while waiting: the wait for a starting process is an async cycle, bodies are read with
- * a ReadListener and written with a {@link ResponseStreamer} that flushes every chunk (a small
- * body that arrives whole goes straight into the response buffer).
+ * thread while waiting: the wait for a starting process is an async cycle, bodies are read by a
+ * {@link RequestBodyReader} and written by a {@link ResponseStreamer} that flushes every chunk.
+ * Each request's state is one {@link Exchange}, created by the valve's pass, whose gate every
+ * Jetty thread goes through to reach the client's request and response.
  * What Jetty's ProxyServlet does differently by default, and why this class changes it:
- * forwarding headers are set, never appended (a client must not choose its own address); the
- * total-request timeout is off and requestTimeout is an idle timeout (ANCM's meaning); failures
- * answer with Portico's pages; a failure after the response is committed closes the connection
- * so that the client never takes a truncated body for a whole one.
+ * the path forwarded is the one the front routed ({@link ForwardedTarget}); forwarding headers
+ * are set, never appended (a client must not choose its own address); the total-request timeout
+ * is off and requestTimeout is an idle timeout (ANCM's meaning); failures answer with Portico's
+ * pages, and say {@code Connection: close} when the client's body was not read to its end; a
+ * failure after the response is committed closes the connection so that the client never takes
+ * a truncated body for a whole one; a client that leaves aborts the backend request.
  */
 public final class ForwardingServlet extends AsyncProxyServlet {
 
@@ -53,12 +61,6 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static final Log log = LogFactory.getLog(ForwardingServlet.class);
     private static final StringManager sm = StringManager.getManager(ForwardingServlet.class);
 
-    /** Request attribute under which the front's Catalina response travels (to close a broken connection). */
-    public static final String CATALINA_RESPONSE = "dev.portico.catalinaResponse";
-    private static final String BACKEND = ForwardingServlet.class.getName() + ".backend";
-    private static final String START_FAILURE = ForwardingServlet.class.getName() + ".startFailure";
-    private static final String STREAMER = ForwardingServlet.class.getName() + ".streamer";
-    private static final String RETRIED = ForwardingServlet.class.getName() + ".retried";
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
     /** How long a request that met a closed port waits for the dying process to be gone. */
     private static final Duration EXIT_GRACE = Duration.ofSeconds(2);
@@ -77,6 +79,11 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         this.config = supervisor.config();
     }
 
+    /** Called by the valve's pass for every request entering the app, before it is dispatched into the app's Context. */
+    public void enter(org.apache.catalina.connector.Request request, org.apache.catalina.connector.Response response) {
+        Exchange.begin(request, response, contextPath);
+    }
+
     @Override
     protected HttpClient createHttpClient() {
         return client.httpClient();
@@ -89,22 +96,26 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
-        StartFailure failure = (StartFailure) request.getAttribute(START_FAILURE);
-        if (failure != null) {
-            startFailurePage(failure).send(response);
+        Exchange exchange = Exchange.of(request);
+        if (exchange == null || exchange.reserved()) {
+            // Portico's own path below the app (the shutdown message) is never a client's to reach
+            response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            return;
+        }
+        if (exchange.startFailure() != null) {
+            startFailurePage(exchange.startFailure()).send(response);
             return;
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
-        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
-        if (backend == null) {
+        if (exchange.backend() == null) {
             CompletableFuture<BackendProcess> ready = supervisor.acquire();
             if (!ready.isDone() && !upgrade) {
-                awaitStart(request, ready);
+                awaitStart(request, exchange, ready);
                 return;
             }
             try {
                 // an upgrade must call request.upgrade() before service() returns, so it cannot park
-                backend = ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS);
+                exchange.backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
             } catch (ExecutionException e) {
                 startFailurePage((StartFailure) e.getCause()).send(response);
                 return;
@@ -116,27 +127,21 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
                 return;
             }
-            request.setAttribute(BACKEND, backend);
         }
         if (upgrade) {
-            forwardUpgrade(request, response, backend);
+            forwardUpgrade(request, response, exchange);
             return;
         }
-        supervisor.requestStarted();
-        try {
-            super.service(request, response);
-        } catch (IOException | ServletException | RuntimeException | Error e) {
-            supervisor.requestEnded();
-            throw e;
-        }
+        super.service(request, response);
     }
 
     /** WebSocket and other protocol switches, which Jetty's ProxyServlet cannot forward. */
-    private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, BackendProcess backend)
+    private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, Exchange exchange)
             throws IOException, ServletException {
+        BackendProcess backend = exchange.backend();
         supervisor.requestStarted();
         try {
-            UpgradeForwarder.forward(request, response, backend.port(),
+            UpgradeForwarder.forward(request, response, backend.port(), exchange.target(),
                     ForwardedHeaders.values(request, backend.token(), contextPath, config.forwardPrincipal()),
                     config.requestTimeout());
         } catch (IOException e) {
@@ -144,7 +149,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             String reason = timeout
                     ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
                     : sm.getString("forward.broken", appName, backend, describe(e));
-            log.warn(reason + " [upgrade " + request.getRequestURI() + "]");
+            log.warn(reason + " [upgrade " + exchange.target() + "]");
             if (response.isCommitted()) {
                 throw e;
             }
@@ -156,16 +161,16 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /** Parks the request (no thread held) until the process listens, then dispatches it again. */
-    private static void awaitStart(HttpServletRequest request, CompletableFuture<BackendProcess> ready) {
+    private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<BackendProcess> ready) {
         AsyncContext async = request.startAsync();
         async.setTimeout(0);
         ready.whenComplete((backend, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-                request.setAttribute(START_FAILURE, cause instanceof StartFailure start ? start
+                exchange.startFailure(cause instanceof StartFailure start ? start
                         : new StartFailure(String.valueOf(cause), "", null));
             } else {
-                request.setAttribute(BACKEND, backend);
+                exchange.backend(backend);
             }
             async.dispatch();
         });
@@ -196,23 +201,15 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         return known;
     }
 
-    /** The target relative to the backend's origin ({@link #newProxyRequest}): the client's raw path and query. */
     @Override
     protected String rewriteTarget(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        String query = request.getQueryString();
-        return query == null ? uri : uri + '?' + query;
+        return Exchange.of(request).target();
     }
 
     @Override
     protected Request newProxyRequest(HttpServletRequest request, String target) {
-        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
-        Origin to = origin(backend.port());
-        // "//x" alone would parse as an authority: such a target goes the long way
-        Request forwarded = target.startsWith("//")
-                ? getHttpClient().newRequest(to.uri().toString() + target.substring(1))
-                : getHttpClient().newRequest(to.uri()).path(target);
-        return forwarded
+        Origin to = origin(Exchange.of(request).backend().port());
+        return getHttpClient().newRequest(to.uri()).path(target)
                 .method(request.getMethod())
                 .attribute(CLIENT_REQUEST_ATTRIBUTE, request)
                 .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -220,14 +217,15 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     /**
      * One pass over the client's headers: drops Host (the backend's is its loopback address;
-     * X-Forwarded-Host carries the client's), hop-by-hop headers, headers named by Connection, and
-     * every header Portico owns ({@link ForwardedHeaders#isManaged}), then copies the rest as sent.
+     * X-Forwarded-Host carries the client's), hop-by-hop headers, headers named by Connection,
+     * Expect (the front has answered it), and every header Portico owns
+     * ({@link ForwardedHeaders#isManaged}), then copies the rest as sent.
      */
     @Override
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
         Set<String> connectionHeaders = clientRequest.getHeader("Connection") != null
                 ? findConnectionHeaders(clientRequest) : null;
-        HttpField host = origin(((BackendProcess) clientRequest.getAttribute(BACKEND)).port()).host();
+        HttpField host = origin(Exchange.of(clientRequest).backend().port()).host();
         proxyRequest.headers(headers -> {
             headers.clear();
             // the backend's own Host, set here: without one Jetty builds and parses the request's whole URI to derive it
@@ -235,7 +233,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
                 String name = names.nextElement();
                 String lower = name.toLowerCase(Locale.ROOT);
-                if (lower.equals("host") || HOP_HEADERS.contains(lower) || ForwardedHeaders.isManagedLowerCase(lower)
+                if (lower.equals("host") || lower.equals("expect") || HOP_HEADERS.contains(lower)
+                        || ForwardedHeaders.isManagedLowerCase(lower)
                         || (connectionHeaders != null && connectionHeaders.contains(lower))) {
                     continue;
                 }
@@ -251,82 +250,165 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
+        BackendProcess backend = Exchange.of(clientRequest).backend();
         ForwardedHeaders.set(clientRequest, proxyRequest, backend.token(), contextPath, config.forwardPrincipal());
     }
 
+    /** Tomcat has already answered {@code Expect: 100-continue} (or will on the first read): the body is read as any other. */
     @Override
-    protected void onResponseContent(HttpServletRequest request, HttpServletResponse response,
-            org.eclipse.jetty.client.Response backendResponse, byte[] buffer, int offset, int length, Callback callback) {
-        try {
-            ResponseStreamer streamer = (ResponseStreamer) request.getAttribute(STREAMER);
-            if (streamer == null && length <= response.getBufferSize()
-                    && length == ResponseStreamer.declaredLength(backendResponse)) {
-                // The whole body, in one chunk that fits Tomcat's response buffer: a write that
-                // only copies into the buffer (no socket I/O, so it cannot block), sent when the
-                // exchange completes. No write listener, hence no dispatch to a container thread
-                // just to copy a few bytes: the common case of small responses.
-                response.getOutputStream().write(buffer, offset, length);
-                callback.succeeded();
+    protected boolean expects100Continue(HttpServletRequest request) {
+        return false;
+    }
+
+    /** Runs on the container thread, in service(): the read listener is registered where that cannot take Tomcat's connection lock. */
+    @Override
+    protected Request.Content proxyRequestContent(HttpServletRequest request, HttpServletResponse response, Request proxyRequest)
+            throws IOException {
+        Exchange exchange = Exchange.of(request);
+        AsyncRequestContent content = new AsyncRequestContent();
+        RequestBodyReader reader = new RequestBodyReader(request.getInputStream(), content,
+                failure -> clientBodyFailed(exchange, failure));
+        exchange.bodyReader(reader);
+        request.getInputStream().setReadListener(reader);
+        return content;
+    }
+
+    /**
+     * The last step of service(), on the container thread once the async cycle has started: the
+     * exchange joins the cycle, the response gets its write listener (once: a retry's dispatch
+     * keeps it), and the backend request goes out.
+     */
+    @Override
+    protected void sendProxyRequest(HttpServletRequest request, HttpServletResponse response, Request proxyRequest) {
+        Exchange exchange = Exchange.of(request);
+        exchange.started(request.getAsyncContext(), supervisor::requestStarted, supervisor::requestEnded);
+        if (exchange.streamer() == null) {
+            try {
+                ServletOutputStream output = response.getOutputStream();
+                ResponseStreamer streamer = new ResponseStreamer(exchange, output);
+                exchange.streamer(streamer);
+                output.setWriteListener(streamer);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        exchange.backendRequest(proxyRequest);
+        super.sendProxyRequest(request, response, proxyRequest);
+    }
+
+    @Override
+    protected Response.Listener newProxyResponseListener(HttpServletRequest request, HttpServletResponse response) {
+        return new BackendResponseListener(Exchange.of(request));
+    }
+
+    /** Jetty's events of the backend response, each handed to the client through the exchange's gate. */
+    private final class BackendResponseListener implements Response.Listener {
+
+        private final Exchange exchange;
+
+        BackendResponseListener(Exchange exchange) {
+            this.exchange = exchange;
+        }
+
+        @Override
+        public void onHeaders(Response backendResponse) {
+            boolean open;
+            try {
+                open = exchange.withClient((request, response) -> {
+                    response.setStatus(backendResponse.getStatus());
+                    onServerResponseHeaders(request, response, backendResponse);
+                    exchange.streamer().begin(backendResponse);
+                });
+            } catch (Exchange.ClientGone e) {
+                open = false;
+            }
+            if (!open) {
+                backendResponse.abort(new IOException("the client's exchange is over"));
+            }
+        }
+
+        @Override
+        public void onContent(Response backendResponse, Content.Chunk chunk, Runnable demander) {
+            ByteBuffer content = chunk.getByteBuffer();
+            int length = content.remaining();
+            byte[] buffer;
+            int offset;
+            if (content.hasArray()) {
+                buffer = content.array();
+                offset = content.arrayOffset() + content.position();
+            } else {
+                buffer = new byte[length];
+                content.get(buffer);
+                offset = 0;
+            }
+            chunk.retain();
+            Callback callback = Callback.from(chunk::release, Callback.from(demander, backendResponse::abort));
+            exchange.streamer().offer(buffer, offset, length, callback);
+        }
+
+        @Override
+        public void onComplete(Result result) {
+            if (result.isSucceeded()) {
+                exchange.complete((request, response) -> { });
+            } else {
+                backendFailed(exchange, result.getResponse(), result.getFailure());
+            }
+        }
+    }
+
+    private void backendFailed(Exchange exchange, Response backendResponse, Throwable failure) {
+        if (exchange.isEnded()) {
+            // the client left (its exchange aborted this one) or has been answered: nobody to tell
+            return;
+        }
+        if (log.isDebugEnabled()) {
+            log.debug(sm.getString("forward.failed", appName, exchange.target()), failure);
+        }
+        if (retryOnNextProcess(exchange, backendResponse, failure)) {
+            return;
+        }
+        BackendProcess backend = exchange.backend();
+        boolean timeout = failure instanceof TimeoutException;
+        String reason = timeout
+                ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
+                : sm.getString("forward.broken", appName, backend, describe(failure));
+        exchange.complete((request, response) -> {
+            if (response.isCommitted()) {
+                exchange.closeConnection();
                 return;
             }
-            if (streamer == null) {
-                streamer = new ResponseStreamer(response.getOutputStream(), backendResponse);
-                request.setAttribute(STREAMER, streamer);
-                // offer before registering: setWriteListener may call onWritePossible on another thread
-                streamer.offer(buffer, offset, length, callback);
-                response.getOutputStream().setWriteListener(streamer);
-            } else {
-                streamer.offer(buffer, offset, length, callback);
-                streamer.onWritePossible();
-            }
-        } catch (Throwable x) {
-            callback.failed(x);
-            backendResponse.abort(x);
-        }
+            log.warn(reason + " [" + request.getMethod() + " " + exchange.target() + "]");
+            response.reset();
+            keepAliveOnlyIfBodyRead(exchange, response);
+            StatusPage.gatewayFailure(timeout, reason).send(response);
+        });
     }
 
-    @Override
-    protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
-            org.eclipse.jetty.client.Response serverResponse) {
-        supervisor.requestEnded();
-        super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
-    }
-
-    @Override
-    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
-            org.eclipse.jetty.client.Response serverResponse, Throwable failure) {
-        supervisor.requestEnded();
+    /** A malformed or cut request body: the backend request is aborted (by the failed content) and the client told 400. */
+    private void clientBodyFailed(Exchange exchange, Throwable failure) {
         if (log.isDebugEnabled()) {
-            log.debug(sm.getString("forward.failed", appName, clientRequest.getRequestURI()), failure);
+            log.debug(sm.getString("forward.clientBody", appName, exchange.target()), failure);
         }
-        try {
-            proxyResponse.isCommitted();
-        } catch (IllegalStateException recycled) {
-            // the client's exchange already ended (the client went away and Tomcat recycled it): nobody to answer
-            return;
-        }
-        if (retryOnNextProcess(clientRequest, proxyResponse, serverResponse, failure)) {
-            return;
-        }
-        if (!proxyResponse.isCommitted()) {
-            BackendProcess backend = (BackendProcess) clientRequest.getAttribute(BACKEND);
-            boolean timeout = failure instanceof TimeoutException;
-            String reason = timeout
-                    ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
-                    : sm.getString("forward.broken", appName, backend, describe(failure));
-            log.warn(reason + " [" + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + "]");
-            try {
-                proxyResponse.reset();
-                StatusPage.gatewayFailure(timeout, reason).send(proxyResponse);
-            } catch (IOException | IllegalStateException e) {
-                closeNow(clientRequest);
+        exchange.complete((request, response) -> {
+            if (response.isCommitted()) {
+                exchange.closeConnection();
+                return;
             }
-        } else {
-            closeNow(clientRequest);
-        }
-        if (clientRequest.isAsyncStarted()) {
-            clientRequest.getAsyncContext().complete();
+            response.reset();
+            response.setHeader("Connection", "close");
+            response.sendError(HttpServletResponse.SC_BAD_REQUEST);
+        });
+    }
+
+    /**
+     * Tomcat keeps a connection alive after an answer only if it can skip what is left of the
+     * request body; when the body was not read to its end the answer says so (an honest
+     * {@code Connection: close}) rather than leaving the client to find a closed socket.
+     */
+    private static void keepAliveOnlyIfBodyRead(Exchange exchange, HttpServletResponse response) {
+        RequestBodyReader reader = exchange.bodyReader();
+        if (reader != null && !reader.isComplete()) {
+            response.setHeader("Connection", "close");
         }
     }
 
@@ -338,20 +420,22 @@ public final class ForwardingServlet extends AsyncProxyServlet {
      * arrived, and either the backend never saw it (connection refused) or its method is
      * idempotent (RFC 9110, 9.2.2), so a backend that did see it is none the worse.
      */
-    private boolean retryOnNextProcess(HttpServletRequest request, HttpServletResponse response,
-            org.eclipse.jetty.client.Response serverResponse, Throwable failure) {
+    private boolean retryOnNextProcess(Exchange exchange, Response backendResponse, Throwable failure) {
         boolean neverSeen = failure instanceof ConnectException;
-        boolean nothingReceived = serverResponse == null || serverResponse.getStatus() <= 0;
-        if (!(neverSeen || IDEMPOTENT.contains(request.getMethod())) || !nothingReceived || response.isCommitted()
-                || hasContent(request) || request.getAttribute(RETRIED) != null || !request.isAsyncStarted()
-                || failure instanceof TimeoutException) {
+        boolean nothingReceived = backendResponse == null || backendResponse.getStatus() <= 0;
+        HttpServletRequest request = exchange.request();
+        if (!(neverSeen || IDEMPOTENT.contains(request.getMethod())) || !nothingReceived
+                || exchange.bodyReader() != null || exchange.retried() || failure instanceof TimeoutException) {
             return false;
         }
-        BackendProcess backend = (BackendProcess) request.getAttribute(BACKEND);
-        request.setAttribute(RETRIED, Boolean.TRUE);
-        request.removeAttribute(BACKEND);
-        AsyncContext async = request.getAsyncContext();
-        supervisor.awaitExit(backend, EXIT_GRACE).whenComplete((ignored, error) -> async.dispatch());
+        BackendProcess backend = exchange.backend();
+        if (!exchange.whileOpen((clientRequest, response) -> !response.isCommitted() && clientRequest.isAsyncStarted())) {
+            // committed, or the client already left: in the second case nothing more is owed to anyone
+            return exchange.isEnded();
+        }
+        exchange.retrying();
+        supervisor.awaitExit(backend, EXIT_GRACE).whenComplete((ignored, error) ->
+                exchange.withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch()));
         return true;
     }
 
@@ -367,13 +451,5 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         }
         message = message.toLowerCase(Locale.ROOT);
         return type + ": " + (message.length() > 120 ? message.substring(0, 120) + "…" : message);
-    }
-
-    /** The response is committed: cut the connection so the client sees an error, not a short body. */
-    private static void closeNow(HttpServletRequest request) {
-        Object response = request.getAttribute(CATALINA_RESPONSE);
-        if (response instanceof Response catalinaResponse) {
-            catalinaResponse.getCoyoteResponse().action(ActionCode.CLOSE_NOW, null);
-        }
     }
 }

@@ -2,6 +2,7 @@ package dev.portico.forward;
 
 import java.io.IOException;
 import java.nio.channels.WritePendingException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -18,26 +19,31 @@ import org.eclipse.jetty.util.Callback;
  *
  * <pre>IDLE ─offer─▶ WRITE ─write─▶ FLUSH ─flush─▶ DONE ─callback─▶ IDLE</pre>
  * A step whose output is not ready returns and resumes in the next onWritePossible.
+ *
+ * <p>It is the response's WriteListener from the start of the exchange (registered on the
+ * container thread, where registering cannot take Tomcat's connection lock). Its state is guarded
+ * by the {@link Exchange}'s lock: chunks arrive on Jetty threads, onWritePossible comes on
+ * Tomcat's, and neither writes once the client's exchange is over.
  */
 final class ResponseStreamer implements WriteListener {
 
     private enum Step { IDLE, WRITE, FLUSH, DONE }
 
+    private final Exchange exchange;
     private final ServletOutputStream output;
-    private final Response backendResponse;
     private Step step = Step.IDLE;
     private byte[] buffer;
     private int offset;
     private int length;
     private boolean flush;
     /** Bytes of a declared Content-Length not yet offered; negative when the length is not known. */
-    private long remaining;
+    private long remaining = -1;
     private Callback callback;
+    private final AtomicReference<Callback> finished = new AtomicReference<>();
 
-    ResponseStreamer(ServletOutputStream output, Response backendResponse) {
+    ResponseStreamer(Exchange exchange, ServletOutputStream output) {
+        this.exchange = exchange;
         this.output = output;
-        this.backendResponse = backendResponse;
-        this.remaining = declaredLength(backendResponse);
     }
 
     /** The backend response's Content-Length, or -1 when it has none (chunked, or close-delimited). */
@@ -49,28 +55,66 @@ final class ResponseStreamer implements WriteListener {
         }
     }
 
+    /** A new response begins (under the exchange's lock): its declared length decides the last flush. */
+    void begin(Response backendResponse) {
+        remaining = declaredLength(backendResponse);
+    }
+
+    /** True when no chunk is waiting to be written (under the exchange's lock). */
+    boolean isIdle() {
+        return step == Step.IDLE;
+    }
+
     /**
-     * Takes the next chunk. It is flushed unless it completes a body whose Content-Length the
-     * backend declared: the end of the response follows at once and writes it anyway, so a
-     * flush there would only cost a second write (and, for a small response, a second packet).
+     * Takes the next chunk, on a Jetty thread. It is flushed unless it completes a body whose
+     * Content-Length the backend declared: the end of the response follows at once and writes
+     * it anyway, so a flush there would only cost a second write (and a second packet).
+     * When the client's exchange is over, the chunk fails, which aborts the backend response.
      */
     void offer(byte[] bytes, int offset, int length, Callback callback) {
-        if (step != Step.IDLE) {
-            throw new WritePendingException();
+        boolean open;
+        try {
+            open = exchange.withClient((request, response) -> {
+                if (step != Step.IDLE) {
+                    throw new WritePendingException();
+                }
+                this.buffer = bytes;
+                this.offset = offset;
+                this.length = length;
+                if (remaining >= 0) {
+                    remaining -= length;
+                }
+                this.flush = remaining != 0;
+                this.callback = callback;
+                this.step = Step.WRITE;
+                if (output.isReady()) {
+                    write();
+                }
+            });
+        } catch (Exchange.ClientGone e) {
+            fail(e.getCause());
+            return;
         }
-        this.buffer = bytes;
-        this.offset = offset;
-        this.length = length;
-        if (remaining >= 0) {
-            remaining -= length;
+        if (!open) {
+            callback.failed(new IOException("the client's exchange is over"));
+            return;
         }
-        this.flush = remaining != 0;
-        this.callback = callback;
-        this.step = Step.WRITE;
+        succeedFinished();
     }
 
     @Override
     public void onWritePossible() throws IOException {
+        try {
+            exchange.withClient((request, response) -> write());
+        } catch (Exchange.ClientGone e) {
+            fail(e.getCause());
+            return;
+        }
+        succeedFinished();
+    }
+
+    /** Runs the steps while the output is ready; a finished chunk's callback is left in {@link #finished}. */
+    private void write() throws IOException {
         while (true) {
             switch (step) {
                 case IDLE:
@@ -84,12 +128,10 @@ final class ResponseStreamer implements WriteListener {
                     step = Step.DONE;
                     break;
                 case DONE:
-                    Callback done = callback;
+                    finished.set(callback);
                     buffer = null;
                     callback = null;
                     step = Step.IDLE;
-                    // last: the callback may deliver the next chunk and re-enter offer()
-                    done.succeeded();
                     return;
                 default:
                     throw new IllegalStateException(step.name());
@@ -100,14 +142,29 @@ final class ResponseStreamer implements WriteListener {
         }
     }
 
+    /** Outside the lock: the callback asks Jetty for the next chunk, which may arrive on this very thread. */
+    private void succeedFinished() {
+        Callback done = finished.getAndSet(null);
+        if (done != null) {
+            done.succeeded();
+        }
+    }
+
     @Override
     public void onError(Throwable failure) {
-        Callback pending = callback;
-        callback = null;
-        step = Step.IDLE;
+        fail(failure);
+    }
+
+    private void fail(Throwable failure) {
+        Callback pending = exchange.locked(() -> {
+            Callback waiting = callback;
+            callback = null;
+            buffer = null;
+            step = Step.IDLE;
+            return waiting;
+        });
         if (pending != null) {
             pending.failed(failure);
         }
-        backendResponse.abort(failure);
     }
 }

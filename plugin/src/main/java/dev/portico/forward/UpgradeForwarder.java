@@ -58,14 +58,14 @@ final class UpgradeForwarder {
         return false;
     }
 
-    static void forward(HttpServletRequest request, HttpServletResponse response, int port,
+    static void forward(HttpServletRequest request, HttpServletResponse response, int port, String target,
             List<String[]> forwardingHeaders, Duration timeout) throws IOException, ServletException {
         AsynchronousSocketChannel backend = AsynchronousSocketChannel.open();
         boolean upgraded = false;
         try {
             long millis = timeout.toMillis();
             await(backend.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)), millis);
-            ByteBuffer head = ByteBuffer.wrap(requestHead(request, port, forwardingHeaders).getBytes(StandardCharsets.ISO_8859_1));
+            ByteBuffer head = ByteBuffer.wrap(requestHead(request, port, target, forwardingHeaders).getBytes(StandardCharsets.ISO_8859_1));
             while (head.hasRemaining()) {
                 await(backend.write(head), millis);
             }
@@ -100,11 +100,8 @@ final class UpgradeForwarder {
         }
     }
 
-    private static String requestHead(HttpServletRequest request, int port, List<String[]> forwardingHeaders) {
-        StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(request.getRequestURI());
-        if (request.getQueryString() != null) {
-            head.append('?').append(request.getQueryString());
-        }
+    private static String requestHead(HttpServletRequest request, int port, String target, List<String[]> forwardingHeaders) {
+        StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(target);
         head.append(" HTTP/1.1\r\nHost: 127.0.0.1:").append(port).append("\r\nConnection: Upgrade\r\n");
         for (Enumeration<String> upgrades = request.getHeaders("Upgrade"); upgrades.hasMoreElements();) {
             head.append("Upgrade: ").append(upgrades.nextElement()).append("\r\n");

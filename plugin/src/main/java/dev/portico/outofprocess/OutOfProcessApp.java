@@ -41,6 +41,7 @@ public final class OutOfProcessApp implements HostedApp {
     private final InternalContainer container;
     private final ProcessSupervisor supervisor;
     private final StandardContext context;
+    private final ForwardingServlet servlet;
 
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
             BackendClient client, ProcessSupervisor.Services services) {
@@ -48,8 +49,8 @@ public final class OutOfProcessApp implements HostedApp {
         this.config = config;
         this.container = container;
         this.supervisor = new ProcessSupervisor(source.name(), source.contextPath(), config, source.location(), services);
-        this.context = forwardingContext(source, config, frontHost,
-                new ForwardingServlet(source.name(), source.contextPath(), supervisor, client));
+        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), supervisor, client);
+        this.context = forwardingContext(source, config, frontHost, servlet);
         container.addContext(context);
     }
 
@@ -106,7 +107,7 @@ public final class OutOfProcessApp implements HostedApp {
 
     @Override
     public void handle(Request request, Response response) throws IOException, ServletException {
-        request.setAttribute(ForwardingServlet.CATALINA_RESPONSE, response);
+        servlet.enter(request, response);
         if (!container.dispatch(request, response)) {
             response.sendError(404);
         }

@@ -1,0 +1,313 @@
+package dev.portico.forward;
+
+import java.io.IOException;
+import java.util.concurrent.locks.ReentrantLock;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.coyote.ActionCode;
+
+import dev.portico.process.BackendProcess;
+import dev.portico.process.StartFailure;
+
+/**
+ * The state of one forwarded request, from the valve to the end of its async cycle: where it
+ * goes, which backend serves it, and the one gate through which threads other than Tomcat's
+ * touch the client's request and response.
+ *
+ * <p>Why a gate: Tomcat recycles a request's objects once its async cycle ends and reuses them
+ * for the next request on that connection. Jetty's threads (backend response content, the end of
+ * the backend exchange) may still run after a client went away; one that wrote into a recycled
+ * response would write into another client's answer. Every such access therefore runs in
+ * {@link #withClient} under this exchange's lock, and only while the cycle is open; Tomcat ends
+ * the cycle only after {@link #onComplete} (or {@link #onError}) returned, and those take the
+ * same lock. What runs under the lock never waits for Tomcat's per-connection lock (writes,
+ * status, headers and {@code complete()} do not take it; listeners are registered on container
+ * threads only), so the two locks cannot deadlock. Reading the client's body, which can take
+ * Tomcat's connection lock, happens on container threads only ({@link RequestBodyReader}).
+ */
+final class Exchange implements AsyncListener {
+
+    static final String ATTRIBUTE = Exchange.class.getName();
+
+    private final HttpServletRequest request;
+    private final HttpServletResponse response;
+    private final Response catalinaResponse;
+    private final String target;
+    private final boolean reserved;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private boolean ended;
+    private boolean counted;
+    private Runnable onEnd;
+    private org.eclipse.jetty.client.Request backendRequest;
+
+    // Read and written on container threads only, between dispatches.
+    private volatile BackendProcess backend;
+    private volatile StartFailure startFailure;
+    private volatile boolean retried;
+    private volatile RequestBodyReader bodyReader;
+    private volatile ResponseStreamer streamer;
+
+    private Exchange(Request request, Response response, String contextPath) {
+        this.request = request.getRequest();
+        this.response = response.getResponse();
+        this.catalinaResponse = response;
+        ForwardedTarget routed = ForwardedTarget.of(request, contextPath);
+        this.target = routed.target();
+        this.reserved = routed.reserved();
+    }
+
+    /** The exchange of a request entering an out-of-process app (created on its first pass only). */
+    static Exchange begin(Request request, Response response, String contextPath) {
+        Exchange exchange = of(request);
+        if (exchange == null) {
+            exchange = new Exchange(request, response, contextPath);
+            request.setAttribute(ATTRIBUTE, exchange);
+        }
+        return exchange;
+    }
+
+    static Exchange of(jakarta.servlet.ServletRequest request) {
+        return (Exchange) request.getAttribute(ATTRIBUTE);
+    }
+
+    /** Path and query for the backend: the path the front routed, never the client's raw spelling. */
+    String target() {
+        return target;
+    }
+
+    /** True when the request names Portico's reserved path below the app ({@code /.portico/}). */
+    boolean reserved() {
+        return reserved;
+    }
+
+    HttpServletRequest request() {
+        return request;
+    }
+
+    HttpServletResponse response() {
+        return response;
+    }
+
+    BackendProcess backend() {
+        return backend;
+    }
+
+    void backend(BackendProcess backend) {
+        this.backend = backend;
+    }
+
+    StartFailure startFailure() {
+        return startFailure;
+    }
+
+    void startFailure(StartFailure failure) {
+        this.startFailure = failure;
+    }
+
+    boolean retried() {
+        return retried;
+    }
+
+    /** Marks the one retry on the next process and forgets the backend that failed. */
+    void retrying() {
+        retried = true;
+        backend = null;
+    }
+
+    RequestBodyReader bodyReader() {
+        return bodyReader;
+    }
+
+    void bodyReader(RequestBodyReader reader) {
+        this.bodyReader = reader;
+    }
+
+    ResponseStreamer streamer() {
+        return streamer;
+    }
+
+    void streamer(ResponseStreamer streamer) {
+        this.streamer = streamer;
+    }
+
+    /**
+     * Joins the async cycle that the servlet just started (each dispatch starts a new one):
+     * from now on the end of the cycle is seen here. {@code inFlight} runs once per exchange,
+     * and {@code onEnd} once when the exchange ends, however it ends.
+     */
+    void started(AsyncContext async, Runnable inFlight, Runnable onEnd) {
+        async.addListener(this);
+        lock.lock();
+        try {
+            if (!counted) {
+                counted = true;
+                this.onEnd = onEnd;
+                inFlight.run();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The backend request, so that a client that leaves aborts it (the backend stops working for nobody). */
+    void backendRequest(org.eclipse.jetty.client.Request request) {
+        lock.lock();
+        try {
+            this.backendRequest = request;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} on the client's request and response if the client's exchange is
+     * still open, under the exchange's lock. Returns false when it is over (the client left, or
+     * the answer is complete): then nothing was touched.
+     */
+    boolean withClient(ClientAction action) {
+        lock.lock();
+        try {
+            if (ended) {
+                return false;
+            }
+            action.run(request, response);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            throw new ClientGone(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks {@code test} of the client's request and response, under the lock; false when the client's exchange is over. */
+    boolean whileOpen(java.util.function.BiPredicate<HttpServletRequest, HttpServletResponse> test) {
+        lock.lock();
+        try {
+            return !ended && test.test(request, response);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends the exchange from the forwarding side: {@code last} writes the end of the answer, then the cycle completes. */
+    boolean complete(ClientAction last) {
+        lock.lock();
+        try {
+            if (ended) {
+                return false;
+            }
+            try {
+                last.run(request, response);
+            } catch (IOException | RuntimeException e) {
+                closeConnection();
+            }
+            ended = true;
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().complete();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The answer cannot be finished honestly (it is committed): cut the connection so that the client sees an error, not a short body. */
+    void closeConnection() {
+        lock.lock();
+        try {
+            if (!ended) {
+                catalinaResponse.getCoyoteResponse().action(ActionCode.CLOSE_NOW, null);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs {@code action} under the exchange's lock whether or not the client's exchange is open. */
+    <T> T locked(java.util.function.Supplier<T> action) {
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isEnded() {
+        lock.lock();
+        try {
+            return ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------- the async cycle
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        end(null);
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        end(event.getThrowable() == null ? new IOException("the client's exchange failed") : event.getThrowable());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        end(new IOException("the client's exchange timed out"));
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // a dispatch ends the cycle's listeners; the servlet joins the new cycle itself (started)
+    }
+
+    private void end(Throwable failure) {
+        Runnable last;
+        org.eclipse.jetty.client.Request abort;
+        lock.lock();
+        try {
+            ended = true;
+            last = onEnd;
+            onEnd = null;
+            abort = backendRequest;
+        } finally {
+            lock.unlock();
+        }
+        RequestBodyReader reader = bodyReader;
+        if (reader != null) {
+            reader.clientEnded(failure);
+        }
+        if (abort != null) {
+            abort.abort(failure != null ? failure : new IOException("the client's exchange ended"));
+        }
+        if (last != null) {
+            last.run();
+        }
+    }
+
+    /** Something done with the client's request and response. */
+    @FunctionalInterface
+    interface ClientAction {
+        void run(HttpServletRequest request, HttpServletResponse response) throws IOException;
+    }
+
+    /** The client's side failed under an action (it went away while being written to, typically). */
+    static final class ClientGone extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ClientGone(Throwable cause) {
+            super(cause);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.portico.outofprocess;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.portico.testing.HostingTomcat;
+import dev.portico.testing.Json;
+import dev.portico.testing.RawHttp;
+
+/**
+ * The forwarding path under concurrency, in an embedded Tomcat with a real Node backend: many
+ * keep-alive clients at once, bodies of every size class, streams that clients abandon. Every
+ * answer is checked byte for byte and belongs to the request that asked for it; every failure is
+ * counted. Bounded in requests and time (the suites of integration-tests go further, against the
+ * real distribution).
+ */
+class ForwardingUnderLoadTest {
+
+    private static final int CLIENTS = 6;
+    private static final int[] SIZES = {0, 1, 100, 4095, 4096, 4097, 7016, 8000, 16 * 1024 + 3, 64 * 1024, 300_000, 1 << 20};
+
+    private static HostingTomcat tomcat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tomcat = new HostingTomcat(valve -> valve.setStartupTimeLimit(20));
+        tomcat.nodeApp("load", "", Map.of());
+        assertEquals(200, tomcat.get("/load/").statusCode());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    private static int port() {
+        return tomcat.uri("/").getPort();
+    }
+
+    /** Bodies around Tomcat's 4 KiB and 8 KiB buffer edges used to lose their tail under concurrency (502.3). */
+    @Test
+    @Timeout(180)
+    void concurrentKeepAliveBodiesOfEverySizeArriveWhole() throws Exception {
+        AtomicInteger sent = new AtomicInteger();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+        List<Future<?>> done = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int client = c;
+            done.add(clients.submit(() -> {
+                Random random = new Random(client);
+                RawHttp connection = null;
+                for (int i = 0; i < 120; i++) {
+                    int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
+                    boolean chunked = (i + client) % 3 == 0;
+                    boolean expectContinue = (i + client) % 5 == 0;
+                    byte[] body = new byte[size];
+                    random.nextBytes(body);
+                    String id = client + "-" + i;
+                    String head = "POST /load/echo?id=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + (expectContinue ? "Expect: 100-continue\r\n" : "");
+                    sent.incrementAndGet();
+                    try {
+                        if (connection == null) {
+                            connection = new RawHttp(port(), 30_000);
+                        }
+                        RawHttp.Answer answer = chunked ? connection.exchangeChunked(head, body, 1 + random.nextInt(9000))
+                                : connection.exchange(head, body);
+                        String json = answer.text();
+                        if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
+                                || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
+                                || !sha256(body).equals(Json.field(json, "bodySha256"))) {
+                            failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
+                                    + json.substring(0, Math.min(200, json.length())));
+                        }
+                        if (answer.closesConnection()) {
+                            connection.close();
+                            connection = null;
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(id + " (" + size + " B, chunked " + chunked + "): " + e);
+                        connection = null;
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(170, TimeUnit.SECONDS);
+        }
+        clients.shutdown();
+        System.out.println("[load] keep-alive bodies: sent " + sent + ", failed " + failures.size());
+        assertTrue(failures.isEmpty(), failures.size() + " of " + sent + " lost or corrupted, e.g. " + failures.stream().limit(5).toList());
+    }
+
+    /**
+     * Clients that abandon server-sent-event streams mid-way, interleaved with streams and
+     * requests that must arrive complete: an abandoned exchange must neither cut another one
+     * nor write into it (Tomcat reuses a request's objects for the next request).
+     */
+    @Test
+    @Timeout(180)
+    void abandonedStreamsLeaveOtherExchangesWhole() throws Exception {
+        AtomicInteger sent = new AtomicInteger();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+        List<Future<?>> done = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int client = c;
+            done.add(clients.submit(() -> {
+                Random random = new Random(100 + client);
+                for (int i = 0; i < 40; i++) {
+                    String id = client + "-" + i;
+                    sent.incrementAndGet();
+                    try {
+                        if (client % 2 == 0) {
+                            // abandon a stream after a random part of it
+                            RawHttp abandoned = new RawHttp(port(), 10_000);
+                            abandoned.send("GET /load/sse?count=40&intervalMs=5&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                            abandoned.readSome(1 + random.nextInt(300));
+                            abandoned.abort();
+                        }
+                        try (RawHttp connection = new RawHttp(port(), 20_000)) {
+                            connection.send("GET /load/sse?count=6&intervalMs=3&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                            RawHttp.Answer stream = connection.read();
+                            String expected = "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n";
+                            if (stream.status() != 200 || !expected.equals(stream.text())) {
+                                failures.add("stream " + id + ": " + stream.status() + " " + stream.text());
+                            }
+                            int bytes = 1 + random.nextInt(200_000);
+                            connection.send("GET /load/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                            RawHttp.Answer download = connection.read();
+                            if (download.status() != 200 || !isPattern(download.body(), bytes)) {
+                                failures.add("download " + id + ": " + download.status() + " " + download.body().length + " B");
+                            }
+                            connection.send("GET /load/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                            RawHttp.Answer echo = connection.read();
+                            if (echo.status() != 200 || !("id=" + id).equals(Json.field(echo.text(), "query"))) {
+                                failures.add("echo " + id + ": " + echo.status() + " " + echo.text());
+                            }
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(id + ": " + e);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(170, TimeUnit.SECONDS);
+        }
+        clients.shutdown();
+        System.out.println("[load] abandoned streams: rounds " + sent + ", failed " + failures.size());
+        assertTrue(failures.isEmpty(), failures.size() + " of " + sent + " rounds failed, e.g. " + failures.stream().limit(5).toList());
+    }
+
+    private static boolean isPattern(byte[] body, int length) {
+        if (body.length != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if ((body[i] & 0xFF) != i % 251) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
