@@ -321,6 +321,12 @@ public class PorticoValve extends ValveBase {
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
         String uri = request.getDecodedRequestURI();
+        if (uri == null || response.isError()) {
+            // A request Tomcat refused (bad header, %2f, %00, two Content-Lengths …) passes the
+            // pipeline only so that the Host's error report valve can answer it with its 400.
+            getNext().invoke(request, response);
+            return;
+        }
         if (!statusPath.isEmpty() && statusPath.equals(uri) && isLoopback(request.getRemoteAddr())) {
             StatusReport.send(catalog, response);
             return;

@@ -241,6 +241,15 @@ final class Exchange implements AsyncListener {
         }
     }
 
+    /**
+     * Makes the response writable again after Tomcat refused the client's body: its own 400 is
+     * only rendered once the async cycle unwinds, by which time the connection is closed, so the
+     * answer must be written now (as CoyoteAdapter itself does before a read listener's onError).
+     */
+    void unsuspend() {
+        catalinaResponse.setSuspended(false);
+    }
+
     boolean isEnded() {
         lock.lock();
         try {

@@ -390,13 +390,16 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             log.debug(sm.getString("forward.clientBody", appName, exchange.target()), failure);
         }
         exchange.complete((request, response) -> {
+            // Tomcat's sendError(400) for the broken body suspended the response, which then looks committed
+            exchange.unsuspend();
             if (response.isCommitted()) {
                 exchange.closeConnection();
                 return;
             }
             response.reset();
             response.setHeader("Connection", "close");
-            response.sendError(HttpServletResponse.SC_BAD_REQUEST);
+            // written and closed here: Tomcat closes the connection as soon as this read's failure unwinds
+            StatusPage.badRequest(sm.getString("forward.clientBodyPage")).send(response);
         });
     }
 

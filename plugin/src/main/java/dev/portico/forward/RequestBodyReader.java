@@ -149,8 +149,9 @@ final class RequestBodyReader implements ReadListener {
             lock.unlock();
         }
         if (first) {
-            content.fail(failure);
+            // answer first: failing the content aborts the backend request, whose failure must find the exchange answered
             clientFailed.accept(failure);
+            content.fail(failure);
         }
     }
 

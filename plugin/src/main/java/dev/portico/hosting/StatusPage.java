@@ -50,6 +50,11 @@ public final class StatusPage {
                 : new StatusPage(502, "HTTP Error 502.3 - Bad Gateway", reason, null, null);
     }
 
+    /** The client's request could not be read to its end (a malformed chunked body, a cut upload). */
+    public static StatusPage badRequest(String reason) {
+        return new StatusPage(400, "HTTP Error 400 - Bad Request", reason, null, null);
+    }
+
     public static StatusPage configError(ConfigException error, boolean showDetails) {
         return new StatusPage(500, "HTTP Error 500.19 - Invalid configuration",
                 showDetails ? error.getMessage() : "The application's portico.xml is invalid; see the Tomcat log.",
