@@ -122,8 +122,8 @@ class HostileRequestsTest {
     void backendsOnlyReceiveThePathTheFrontRouted() throws IOException {
         String[] probes = {
             "/a/..;/b/echo", "/a/.;/../b/echo", "/a/%2e%2e;/b/echo", "//a/../b/echo", "/a//../b/echo",
-            "/a/%2e%2e/b/echo", "/a/./echo", "/a/x/../echo", "/a;p=1/echo", "/a/echo;jsessionid=ABC",
-            "/a/%2E%2E/a/echo", "/b/%2e/echo", "/a/x/..%3b/echo",
+            "/a/%2e%2e/b/echo", "/a/./echo", "/a/x/../echo", "/a;p=1/echo",
+            "/a/%2E%2E/a/echo", "/b/%2e/echo",
         };
         int answered = 0;
         for (String probe : probes) {
@@ -134,9 +134,8 @@ class HostileRequestsTest {
             assertEquals(200, answer.status(), probe + ": " + answer.text());
             String prefix = Json.field(answer.text(), "x-forwarded-prefix");
             String path = Json.field(answer.text(), "path");
-            if (path == null) {
-                continue; // not the echo endpoint: served as an ordinary path of the app it was routed to
-            }
+            // every probe means some app's /echo once normalised: a backend that did not see /echo got another spelling
+            assertTrue(path != null, probe + " reached " + prefix + "'s backend in a spelling it did not resolve: " + answer.text());
             answered++;
             String lower = path.toLowerCase(Locale.ROOT);
             assertTrue(path.startsWith(prefix + "/"), probe + " reached " + prefix + "'s backend as " + path);
@@ -145,6 +144,9 @@ class HostileRequestsTest {
                     probe + " reached the backend as " + path);
         }
         assertTrue(answered >= 5, "too few probes reached a backend to judge: " + answered);
+        // the one path parameter forwarded: a URL-rewritten session id, which Java backends need
+        assertEquals("hello from node /a/x;jsessionid=ABC",
+                raw("GET /a/./x;jsessionid=ABC HTTP/1.1\r\nHost: x\r\n\r\n").text());
     }
 
     /** Tomcat unfolds an obs-fold line into one value (RFC 9112, 5.2): the backend sees no line break of the client's. */
