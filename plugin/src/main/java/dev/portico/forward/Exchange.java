@@ -36,6 +36,7 @@ final class Exchange implements AsyncListener {
 
     static final String ATTRIBUTE = Exchange.class.getName();
 
+    private final Request catalinaRequest;
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final Response catalinaResponse;
@@ -44,6 +45,7 @@ final class Exchange implements AsyncListener {
     private final ReentrantLock lock = new ReentrantLock();
 
     private boolean ended;
+    private boolean clientFailed;
     private boolean counted;
     private Runnable onEnd;
     private org.eclipse.jetty.client.Request backendRequest;
@@ -56,6 +58,7 @@ final class Exchange implements AsyncListener {
     private volatile ResponseStreamer streamer;
 
     private Exchange(Request request, Response response, String contextPath) {
+        this.catalinaRequest = request;
         this.request = request.getRequest();
         this.response = response.getResponse();
         this.catalinaResponse = response;
@@ -168,6 +171,20 @@ final class Exchange implements AsyncListener {
     }
 
     /**
+     * Under the lock: the client's exchange is open and the request objects are still this
+     * exchange's. The second half is a safety net for a path on which Tomcat recycles a request
+     * without ending its async cycle first (a connection its poller closes): recycling clears the
+     * request's attributes, so a recycled request, or one reused for the next client, no longer
+     * carries this exchange.
+     */
+    private boolean open() {
+        if (!ended && catalinaRequest.getAttribute(ATTRIBUTE) != this) {
+            ended = true;
+        }
+        return !ended;
+    }
+
+    /**
      * Runs {@code action} on the client's request and response if the client's exchange is
      * still open, under the exchange's lock. Returns false when it is over (the client left, or
      * the answer is complete): then nothing was touched.
@@ -175,12 +192,13 @@ final class Exchange implements AsyncListener {
     boolean withClient(ClientAction action) {
         lock.lock();
         try {
-            if (ended) {
+            if (!open()) {
                 return false;
             }
             action.run(request, response);
             return true;
         } catch (IOException | RuntimeException e) {
+            clientFailed = true;
             throw new ClientGone(e);
         } finally {
             lock.unlock();
@@ -191,7 +209,7 @@ final class Exchange implements AsyncListener {
     boolean whileOpen(java.util.function.BiPredicate<HttpServletRequest, HttpServletResponse> test) {
         lock.lock();
         try {
-            return !ended && test.test(request, response);
+            return open() && test.test(request, response);
         } finally {
             lock.unlock();
         }
@@ -201,7 +219,7 @@ final class Exchange implements AsyncListener {
     boolean complete(ClientAction last) {
         lock.lock();
         try {
-            if (ended) {
+            if (!open()) {
                 return false;
             }
             try {
@@ -210,8 +228,12 @@ final class Exchange implements AsyncListener {
                 closeConnection();
             }
             ended = true;
-            if (request.isAsyncStarted()) {
-                request.getAsyncContext().complete();
+            try {
+                if (request.isAsyncStarted()) {
+                    request.getAsyncContext().complete();
+                }
+            } catch (IllegalStateException e) {
+                // Tomcat is already ending the cycle (an error it dispatched): it completes it itself
             }
             return true;
         } finally {
@@ -223,7 +245,7 @@ final class Exchange implements AsyncListener {
     void closeConnection() {
         lock.lock();
         try {
-            if (!ended) {
+            if (open()) {
                 catalinaResponse.getCoyoteResponse().action(ActionCode.CLOSE_NOW, null);
             }
         } finally {
@@ -250,10 +272,20 @@ final class Exchange implements AsyncListener {
         catalinaResponse.setSuspended(false);
     }
 
+    /** True when writing to the client failed: it went away, and Tomcat ends the cycle. */
+    boolean clientFailed() {
+        lock.lock();
+        try {
+            return clientFailed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean isEnded() {
         lock.lock();
         try {
-            return ended;
+            return !open();
         } finally {
             lock.unlock();
         }

@@ -317,7 +317,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 open = exchange.withClient((request, response) -> {
                     response.setStatus(backendResponse.getStatus());
                     onServerResponseHeaders(request, response, backendResponse);
-                    exchange.streamer().begin(backendResponse);
+                    exchange.streamer().begin(backendResponse, response, isIdempotent(request));
                 });
             } catch (Exchange.ClientGone e) {
                 open = false;
@@ -364,7 +364,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         if (log.isDebugEnabled()) {
             log.debug(sm.getString("forward.failed", appName, exchange.target()), failure);
         }
-        if (retryOnNextProcess(exchange, backendResponse, failure)) {
+        if (exchange.clientFailed()) {
+            // the backend response was aborted because the client could not be written to: it left
+            exchange.complete((request, response) -> exchange.closeConnection());
+            return;
+        }
+        if (retryOnNextProcess(exchange, failure)) {
             return;
         }
         BackendProcess backend = exchange.backend();
@@ -374,6 +379,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 : sm.getString("forward.broken", appName, backend, describe(failure));
         exchange.complete((request, response) -> {
             if (response.isCommitted()) {
+                log.warn(sm.getString("forward.cut", reason, request.getMethod() + " " + exchange.target()));
                 exchange.closeConnection();
                 return;
             }
@@ -417,22 +423,30 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     /**
      * A backend that died — or is dying — between a crash and the supervisor hearing of it
-     * refuses the connection, or closes a pooled one before answering. Such a request is sent
-     * again, once, to the next process instead of being answered 502, when that is safe: it has
-     * no body (part of one may already have been read from the client), nothing of a response
-     * arrived, and either the backend never saw it (connection refused) or its method is
-     * idempotent (RFC 9110, 9.2.2), so a backend that did see it is none the worse.
+     * refuses the connection, or closes a pooled one before answering, or dies while answering.
+     * Such a request is sent again, once, to the next process instead of being answered 502, when
+     * that is safe: it has no body (part of one may already have been read from the client),
+     * nothing of the answer reached the client (small answers of idempotent requests are held
+     * until complete for this reason: {@link ResponseStreamer}), and either the backend never saw
+     * it (connection refused) or its method is idempotent (RFC 9110, 9.2.2), so a backend that
+     * did see it is none the worse.
      */
-    private boolean retryOnNextProcess(Exchange exchange, Response backendResponse, Throwable failure) {
+    private boolean retryOnNextProcess(Exchange exchange, Throwable failure) {
         boolean neverSeen = failure instanceof ConnectException;
-        boolean nothingReceived = backendResponse == null || backendResponse.getStatus() <= 0;
         HttpServletRequest request = exchange.request();
-        if (!(neverSeen || IDEMPOTENT.contains(request.getMethod())) || !nothingReceived
-                || exchange.bodyReader() != null || exchange.retried() || failure instanceof TimeoutException) {
+        if (!(neverSeen || isIdempotent(request)) || exchange.bodyReader() != null || exchange.retried()
+                || failure instanceof TimeoutException) {
             return false;
         }
         BackendProcess backend = exchange.backend();
-        if (!exchange.whileOpen((clientRequest, response) -> !response.isCommitted() && clientRequest.isAsyncStarted())) {
+        if (!exchange.whileOpen((clientRequest, response) -> {
+            if (response.isCommitted() || !clientRequest.isAsyncStarted()) {
+                return false;
+            }
+            // what the failed answer set (status, headers, held content) goes; the next one starts afresh
+            response.reset();
+            return true;
+        })) {
             // committed, or the client already left: in the second case nothing more is owed to anyone
             return exchange.isEnded();
         }
@@ -440,6 +454,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         supervisor.awaitExit(backend, EXIT_GRACE).whenComplete((ignored, error) ->
                 exchange.withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch()));
         return true;
+    }
+
+    static boolean isIdempotent(HttpServletRequest request) {
+        return IDEMPOTENT.contains(request.getMethod());
     }
 
     /** One short line: Jetty's messages can carry a whole dump of the connection's state. */

@@ -29,6 +29,9 @@ final class ResponseStreamer implements WriteListener {
 
     private enum Step { IDLE, WRITE, FLUSH, DONE }
 
+    /** The largest answer held until complete (one backend read at the client's buffer size: BackendClient). */
+    static final int HELD_LIMIT = 64 * 1024;
+
     private final Exchange exchange;
     private final ServletOutputStream output;
     private Step step = Step.IDLE;
@@ -38,6 +41,7 @@ final class ResponseStreamer implements WriteListener {
     private boolean flush;
     /** Bytes of a declared Content-Length not yet offered; negative when the length is not known. */
     private long remaining = -1;
+    private boolean held;
     private Callback callback;
     private final AtomicReference<Callback> finished = new AtomicReference<>();
 
@@ -55,9 +59,19 @@ final class ResponseStreamer implements WriteListener {
         }
     }
 
-    /** A new response begins (under the exchange's lock): its declared length decides the last flush. */
-    void begin(Response backendResponse) {
+    /**
+     * A new response begins (under the exchange's lock). Its declared length decides the last
+     * flush; and an idempotent request's answer of at most {@value #HELD_LIMIT} bytes is held in
+     * the response buffer until it is complete: a backend that dies while sending it then leaves
+     * nothing committed, and the request is sent again to the next process instead of reaching
+     * the client cut. Streams (no declared length, such as server-sent events) are never held.
+     */
+    void begin(Response backendResponse, jakarta.servlet.http.HttpServletResponse response, boolean idempotent) {
         remaining = declaredLength(backendResponse);
+        held = idempotent && remaining > 0 && remaining <= HELD_LIMIT;
+        if (held && response.getBufferSize() < remaining) {
+            response.setBufferSize((int) remaining);
+        }
     }
 
     /** True when no chunk is waiting to be written (under the exchange's lock). */
@@ -84,7 +98,7 @@ final class ResponseStreamer implements WriteListener {
                 if (remaining >= 0) {
                     remaining -= length;
                 }
-                this.flush = remaining != 0;
+                this.flush = remaining != 0 && !held;
                 this.callback = callback;
                 this.step = Step.WRITE;
                 if (output.isReady()) {
