@@ -276,8 +276,9 @@ public final class ProcessSupervisor {
             current = null;
             state = State.IDLE;
             recordFailure();
+            String tail = backend.output().tail();
             log.warn(sm.getString("supervisor.crashed", appName, backend, exitCode,
-                    lastLines(backend.output().tail(), 20)));
+                    tail.isEmpty() ? sm.getString("supervisor.printedNothing") : lastLines(tail, 20)));
         }
     }
 
@@ -446,10 +447,13 @@ public final class ProcessSupervisor {
         }
     }
 
+    /**
+     * The last {@code count} lines of {@code text} (a final line break does not count as a line).
+     * Runs on the crash path, so it must take any text, the empty output of a silent process too.
+     */
     static String lastLines(String text, int count) {
-        int end = text.length();
-        int pos = end;
-        for (int i = 0; i <= count && pos > 0; i++) {
+        int pos = text.endsWith("\n") ? text.length() - 1 : text.length();
+        for (int i = 0; i < count; i++) {
             pos = text.lastIndexOf('\n', pos - 1);
             if (pos < 0) {
                 return text;
