@@ -5,7 +5,9 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.ShutdownChannelGroupException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,7 +62,7 @@ final class UpgradeForwarder {
 
     static void forward(HttpServletRequest request, HttpServletResponse response, int port,
             List<String[]> forwardingHeaders, Duration timeout) throws IOException, ServletException {
-        AsynchronousSocketChannel backend = AsynchronousSocketChannel.open();
+        AsynchronousSocketChannel backend = openBackendChannel(request);
         boolean upgraded = false;
         try {
             long millis = timeout.toMillis();
@@ -97,6 +99,17 @@ final class UpgradeForwarder {
             if (!upgraded) {
                 backend.close();
             }
+        }
+    }
+
+    private static AsynchronousSocketChannel openBackendChannel(HttpServletRequest request) throws IOException {
+        if (!(request.getServletContext().getAttribute(UpgradeTunnel.CHANNEL_GROUP) instanceof AsynchronousChannelGroup group)) {
+            throw new IOException("the forwarding context has no channel group for upgrades");
+        }
+        try {
+            return AsynchronousSocketChannel.open(group);
+        } catch (ShutdownChannelGroupException e) {
+            throw new IOException("Portico is stopping", e);
         }
     }
 

@@ -30,6 +30,14 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
 
     private static final int BUFFER_SIZE = 16 * 1024;
 
+    /**
+     * The servlet context attribute of a forwarding Context that holds the
+     * {@link java.nio.channels.AsynchronousChannelGroup} its backend sockets are opened in. The
+     * valve owns the group and shuts it down when it stops; the JVM's default group would start
+     * threads that never end and that pin the first Context that happened to use it.
+     */
+    public static final String CHANNEL_GROUP = UpgradeTunnel.class.getName() + ".channelGroup";
+
     private AsynchronousSocketChannel backend;
     private ByteBuffer early;
     private WebConnection client;

@@ -1,6 +1,7 @@
 package dev.portico.outofprocess;
 
 import java.io.IOException;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,6 +22,7 @@ import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 import dev.portico.config.AppConfig;
 import dev.portico.forward.BackendClient;
 import dev.portico.forward.ForwardingServlet;
+import dev.portico.forward.UpgradeTunnel;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
@@ -42,14 +44,20 @@ public final class OutOfProcessApp implements HostedApp {
     private final ProcessSupervisor supervisor;
     private final StandardContext context;
 
+    /**
+     * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
+     */
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
-            BackendClient client, ProcessSupervisor.Services services) {
+            BackendClient client, AsynchronousChannelGroup upgradeChannels, ProcessSupervisor.Services services) {
         this.source = source;
         this.config = config;
         this.container = container;
         this.supervisor = new ProcessSupervisor(source.name(), source.contextPath(), config, source.location(), services);
         this.context = forwardingContext(source, config, frontHost,
                 new ForwardingServlet(source.name(), source.contextPath(), supervisor, client));
+        // set at each start of the Context: Tomcat clears servlet context attributes when it stops
+        context.addServletContainerInitializer(
+                (classes, servletContext) -> servletContext.setAttribute(UpgradeTunnel.CHANNEL_GROUP, upgradeChannels), null);
         container.addContext(context);
     }
 
