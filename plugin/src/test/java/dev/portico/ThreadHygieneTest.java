@@ -3,15 +3,10 @@ package dev.portico;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 
 import org.apache.catalina.loader.WebappClassLoaderBase;
@@ -43,7 +38,7 @@ class ThreadHygieneTest {
                 tomcat.nodeApp("ws", "", Map.of("COLOUR", colour));
                 HostingTomcat.await(() -> colour.equals(Json.field(tomcat.get("/ws/env?names=COLOUR").body(), "COLOUR")),
                         Duration.ofSeconds(20), "generation " + generation + " serving");
-                assertEquals("echo " + generation, echoOverWebSocket(tomcat, "echo " + generation));
+                assertEquals("echo " + generation, tomcat.webSocketRoundTrip("/ws/ws-echo", "echo " + generation));
                 assertEquals(200, tomcat.get("/inproc/info").statusCode());
                 for (Thread thread : portico()) {
                     assertTrue(thread.getContextClassLoader() == PORTICO_LOADER,
@@ -75,26 +70,5 @@ class ThreadHygieneTest {
         return !thread.getName().startsWith("portico-") && Arrays.stream(thread.getStackTrace())
                 .anyMatch(frame -> frame.getClassName().startsWith("sun.nio.ch.EPollPort")
                         || frame.getClassName().startsWith("sun.nio.ch.AsynchronousChannelGroupImpl"));
-    }
-
-    private static String echoOverWebSocket(HostingTomcat tomcat, String text) throws Exception {
-        CompletableFuture<String> reply = new CompletableFuture<>();
-        StringBuilder received = new StringBuilder();
-        WebSocket socket = tomcat.client().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + "/ws/ws-echo"), new WebSocket.Listener() {
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        received.append(data);
-                        if (last) {
-                            reply.complete(received.toString());
-                        }
-                        webSocket.request(1);
-                        return null;
-                    }
-                }).get(20, TimeUnit.SECONDS);
-        socket.sendText(text, true).get(5, TimeUnit.SECONDS);
-        String answer = reply.get(10, TimeUnit.SECONDS);
-        socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
-        return answer;
     }
 }

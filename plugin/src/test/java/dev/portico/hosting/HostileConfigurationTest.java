@@ -36,12 +36,9 @@ class HostileConfigurationTest {
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (tomcat != null) {
-                tomcat.close();
-            }
-        } finally {
-            log.close();
+        log.close();
+        if (tomcat != null) {
+            tomcat.close();
         }
     }
 
