@@ -1,6 +1,7 @@
 package dev.portico;
 
 import java.io.IOException;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -8,10 +9,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.servlet.ServletException;
 
@@ -36,6 +35,7 @@ import dev.portico.hosting.AppCatalog;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
+import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
 import dev.portico.hosting.StatusReport;
 import dev.portico.inprocess.InProcessApp;
@@ -57,6 +57,9 @@ public class PorticoValve extends ValveBase {
 
     private static final Log log = LogFactory.getLog(PorticoValve.class);
     private static final StringManager sm = StringManager.getManager(PorticoValve.class);
+    /** Upgrade tunnels only hand buffers on from completion handlers: a couple of threads relay them all. */
+    private static final int UPGRADE_THREADS = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private static final Duration THREADS_END_LIMIT = Duration.ofSeconds(5);
 
     private final HostingDefaults defaults = new HostingDefaults();
     private String appBase = "apps";
@@ -68,6 +71,7 @@ public class PorticoValve extends ValveBase {
     private Path workDir;
     private ScheduledExecutorService scheduler;
     private ExecutorService blockingExecutor;
+    private AsynchronousChannelGroup upgradeChannels;
     private ScheduledFuture<?> scanTask;
     private BackendClient backendClient;
     private InternalContainer internal;
@@ -213,8 +217,14 @@ public class PorticoValve extends ValveBase {
         if (reaped > 0) {
             log.warn(sm.getString("valve.reaped", String.valueOf(reaped)));
         }
-        scheduler = Executors.newScheduledThreadPool(2, daemonThreads("portico-scheduler"));
-        blockingExecutor = Executors.newCachedThreadPool(daemonThreads("portico-lifecycle"));
+        scheduler = Executors.newScheduledThreadPool(2, new PorticoThreads("portico-scheduler"));
+        blockingExecutor = Executors.newCachedThreadPool(new PorticoThreads("portico-lifecycle"));
+        try {
+            // a fixed pool: any other kind also starts internal threads, which no factory names or loads
+            upgradeChannels = AsynchronousChannelGroup.withFixedThreadPool(UPGRADE_THREADS, new PorticoThreads("portico-upgrade"));
+        } catch (IOException e) {
+            throw new LifecycleException(sm.getString("valve.channelsFailed"), e);
+        }
         try {
             backendClient = new BackendClient("portico-forward", forwardingThreads);
         } catch (Exception e) {
@@ -222,7 +232,8 @@ public class PorticoValve extends ValveBase {
         }
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
-        ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor);
+        ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor,
+                new PorticoThreads("portico-stdout"));
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults),
                 (source, config) -> createApp(source, config, host, services),
                 !defaults.disableStartUpErrorPage());
@@ -236,7 +247,7 @@ public class PorticoValve extends ValveBase {
 
     private HostedApp createApp(AppSource source, AppConfig config, Host host, ProcessSupervisor.Services services) {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
-            return new OutOfProcessApp(source, config, internal, host, backendClient, services);
+            return new OutOfProcessApp(source, config, internal, host, backendClient, upgradeChannels, services);
         }
         return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor());
     }
@@ -266,6 +277,14 @@ public class PorticoValve extends ValveBase {
                 log.warn(sm.getString("valve.stopIncomplete"), e);
             }
         }
+        if (upgradeChannels != null) {
+            try {
+                // closes the tunnels still open, so their client connections end before the Contexts stop
+                upgradeChannels.shutdownNow();
+            } catch (IOException e) {
+                log.warn(sm.getString("valve.threadsLeft", "portico-upgrade"), e);
+            }
+        }
         if (internal != null) {
             internal.stop();
         }
@@ -276,11 +295,38 @@ public class PorticoValve extends ValveBase {
         } catch (Exception e) {
             log.warn(sm.getString("valve.clientStopFailed"), e);
         }
+        endThreads();
+    }
+
+    /** Every thread the valve started ends with it, or Tomcat's stop is told which did not, within one bound. */
+    private void endThreads() {
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
         if (blockingExecutor != null) {
             blockingExecutor.shutdownNow();
+        }
+        long deadline = System.nanoTime() + THREADS_END_LIMIT.toNanos();
+        awaitEnd("portico-scheduler", scheduler == null ? null : scheduler::awaitTermination, deadline);
+        awaitEnd("portico-lifecycle", blockingExecutor == null ? null : blockingExecutor::awaitTermination, deadline);
+        awaitEnd("portico-upgrade", upgradeChannels == null ? null : upgradeChannels::awaitTermination, deadline);
+    }
+
+    /** {@code ExecutorService.awaitTermination} and {@code AsynchronousChannelGroup.awaitTermination}. */
+    private interface Termination {
+        boolean await(long timeout, TimeUnit unit) throws InterruptedException;
+    }
+
+    private static void awaitEnd(String threads, Termination termination, long deadlineNanos) {
+        if (termination == null) {
+            return;
+        }
+        try {
+            if (!termination.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                log.warn(sm.getString("valve.threadsLeft", threads));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -291,15 +337,6 @@ public class PorticoValve extends ValveBase {
         }
         throw new LifecycleException(sm.getString("valve.notOnHost",
                 container == null ? "nothing" : container.getClass().getSimpleName()));
-    }
-
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 
     /** Context path → one line on the app's state, for operators (and JMX, which exposes getters). */

@@ -1,5 +1,6 @@
 package dev.portico.config;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,6 +25,7 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NamedNodeMap;
 import org.w3c.dom.Node;
+import org.xml.sax.ErrorHandler;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
 
@@ -41,6 +43,10 @@ public final class PorticoXml {
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
             "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
             "preloadEnabled");
+
+    /** Far more than any real portico.xml; reading stops here, so a huge or endless file costs nothing. */
+    static final int MAX_BYTES = 1024 * 1024;
+    private static final String DISALLOW_DOCTYPE = "http://apache.org/xml/features/disallow-doctype-decl";
 
     private static final Pattern TIME_SPAN = Pattern.compile("(?:(\\d+)\\.)?(\\d{1,2}):(\\d{1,2}):(\\d{1,2})");
 
@@ -60,10 +66,20 @@ public final class PorticoXml {
     }
 
     public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
+        // checked before opening: opening a FIFO blocks the scanning thread until a writer comes
+        if (Files.isDirectory(configFile)) {
+            throw new ConfigException(configFile, "is a directory, not a file (a container bind mount of a file"
+                    + " that did not exist on the host creates one)", null);
+        }
+        if (!Files.isRegularFile(configFile)) {
+            throw new ConfigException(configFile, Files.exists(configFile)
+                    ? "is not a regular file (a pipe, socket or device?)"
+                    : "cannot be read: it is a symbolic link to nothing", null);
+        }
         try (InputStream in = Files.newInputStream(configFile)) {
             return read(in, configFile, appDirectory, war);
         } catch (IOException e) {
-            throw new ConfigException(configFile, "cannot be read (" + e.getMessage() + ")", e);
+            throw new ConfigException(configFile, "cannot be read (" + Excerpt.of(e.getMessage()) + ")", e);
         }
     }
 
@@ -71,10 +87,14 @@ public final class PorticoXml {
      * @param source the file name used in error messages (a WAR's entry is named {@code x.war!/WEB-INF/portico.xml})
      */
     public AppConfig read(InputStream in, Path source, Path appDirectory, boolean war) throws ConfigException {
-        Element root = parse(in, source).getDocumentElement();
+        byte[] content = readCapped(in, source);
+        if (content.length == 0) {
+            throw new ConfigException(source, "is empty (it needs at least <portico/>)", null);
+        }
+        Element root = parse(new ByteArrayInputStream(content), source).getDocumentElement();
         if (!"portico".equals(root.getTagName())) {
             throw new ConfigException(source, null, null,
-                    "the root element must be <portico>, found <" + root.getTagName() + ">");
+                    "the root element must be <portico>, found <" + Excerpt.of(root.getTagName()) + ">");
         }
         Attributes attributes = new Attributes(root, source);
 
@@ -118,21 +138,54 @@ public final class PorticoXml {
         return appDirectory.resolve(processPath).normalize().toString();
     }
 
+    /** The whole file, or an error when it is larger than {@value #MAX_BYTES} bytes (never more is read). */
+    private static byte[] readCapped(InputStream in, Path source) throws ConfigException {
+        try {
+            byte[] content = in.readNBytes(MAX_BYTES + 1);
+            if (content.length > MAX_BYTES) {
+                throw new ConfigException(source, "is larger than 1 MiB; a portico.xml is a few lines", null);
+            }
+            return content;
+        } catch (IOException e) {
+            throw new ConfigException(source, "cannot be read (" + Excerpt.of(e.getMessage()) + ")", e);
+        }
+    }
+
     private static Document parse(InputStream in, Path source) throws ConfigException {
         try {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            // no DTD at all: no external entities (XXE), no entity expansion (billion laughs)
+            factory.setFeature(DISALLOW_DOCTYPE, true);
+            factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+            factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
             factory.setXIncludeAware(false);
             factory.setExpandEntityReferences(false);
             DocumentBuilder builder = factory.newDocumentBuilder();
-            builder.setErrorHandler(null);
+            // the parser's default handler prints every fatal error to stderr before throwing it
+            builder.setErrorHandler(new ErrorHandler() {
+                @Override
+                public void warning(SAXParseException e) {
+                }
+
+                @Override
+                public void error(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+
+                @Override
+                public void fatalError(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+            });
             return builder.parse(in);
         } catch (SAXParseException e) {
+            String message = e.getMessage() != null && e.getMessage().contains(DISALLOW_DOCTYPE)
+                    ? "DOCTYPE is not allowed (Portico reads no DTD and no entities)" : Excerpt.of(e.getMessage());
             throw new ConfigException(source, "is not well-formed XML at line " + e.getLineNumber()
-                    + ", column " + e.getColumnNumber() + ": " + e.getMessage(), e);
+                    + ", column " + e.getColumnNumber() + ": " + message, e);
         } catch (SAXException | IOException | ParserConfigurationException e) {
-            throw new ConfigException(source, "cannot be parsed: " + e.getMessage(), e);
+            throw new ConfigException(source, "cannot be parsed: " + Excerpt.of(e.getMessage()), e);
         }
     }
 
@@ -145,7 +198,7 @@ public final class PorticoXml {
             Element element = (Element) child;
             if (!"environmentVariables".equals(element.getTagName())) {
                 throw new ConfigException(source, null, null,
-                        "unknown element <" + element.getTagName() + "> (expected <environmentVariables>)");
+                        "unknown element <" + Excerpt.of(element.getTagName()) + "> (expected <environmentVariables>)");
             }
             for (Node item = element.getFirstChild(); item != null; item = item.getNextSibling()) {
                 if (item.getNodeType() != Node.ELEMENT_NODE) {
@@ -153,7 +206,7 @@ public final class PorticoXml {
                 }
                 Element variable = (Element) item;
                 if (!"environmentVariable".equals(variable.getTagName())) {
-                    throw new ConfigException(source, null, null, "unknown element <" + variable.getTagName()
+                    throw new ConfigException(source, null, null, "unknown element <" + Excerpt.of(variable.getTagName())
                             + "> inside <environmentVariables> (expected <environmentVariable name=\"…\" value=\"…\"/>)");
                 }
                 String name = variable.getAttribute("name");

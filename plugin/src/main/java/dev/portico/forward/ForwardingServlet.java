@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Enumeration;
@@ -67,15 +68,19 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     private final transient ProcessSupervisor supervisor;
     private final transient BackendClient client;
+    private final transient AsynchronousChannelGroup upgradeChannels;
     private final transient AppConfig config;
     private final String appName;
     private final String contextPath;
 
-    public ForwardingServlet(String appName, String contextPath, ProcessSupervisor supervisor, BackendClient client) {
+    /** @param upgradeChannels the valve's channel group, in which upgraded (WebSocket) connections to backends are opened */
+    public ForwardingServlet(String appName, String contextPath, ProcessSupervisor supervisor, BackendClient client,
+            AsynchronousChannelGroup upgradeChannels) {
         this.appName = appName;
         this.contextPath = contextPath;
         this.supervisor = supervisor;
         this.client = client;
+        this.upgradeChannels = upgradeChannels;
         this.config = supervisor.config();
     }
 
@@ -141,7 +146,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         BackendProcess backend = exchange.backend();
         supervisor.requestStarted();
         try {
-            UpgradeForwarder.forward(request, response, backend.port(), exchange.target(),
+            UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
                     ForwardedHeaders.values(request, backend.token(), contextPath, config.forwardPrincipal()),
                     config.requestTimeout());
         } catch (IOException e) {

@@ -5,7 +5,9 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.ShutdownChannelGroupException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,9 +60,9 @@ final class UpgradeForwarder {
         return false;
     }
 
-    static void forward(HttpServletRequest request, HttpServletResponse response, int port, String target,
-            List<String[]> forwardingHeaders, Duration timeout) throws IOException, ServletException {
-        AsynchronousSocketChannel backend = AsynchronousSocketChannel.open();
+    static void forward(HttpServletRequest request, HttpServletResponse response, AsynchronousChannelGroup channels,
+            int port, String target, List<String[]> forwardingHeaders, Duration timeout) throws IOException, ServletException {
+        AsynchronousSocketChannel backend = openBackendChannel(channels);
         boolean upgraded = false;
         try {
             long millis = timeout.toMillis();
@@ -97,6 +99,15 @@ final class UpgradeForwarder {
             if (!upgraded) {
                 backend.close();
             }
+        }
+    }
+
+    /** In the valve's own group: the JVM's default group would start a thread that outlives the valve. */
+    private static AsynchronousSocketChannel openBackendChannel(AsynchronousChannelGroup channels) throws IOException {
+        try {
+            return AsynchronousSocketChannel.open(channels);
+        } catch (ShutdownChannelGroupException e) {
+            throw new IOException("Portico is stopping", e);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.portico.hosting;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,6 +23,7 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.config.ConfigException;
+import dev.portico.config.Excerpt;
 import dev.portico.config.PorticoXml;
 
 /**
@@ -168,14 +170,14 @@ public final class AppCatalog {
             return new MisconfiguredApp(e, showConfigDetails);
         } catch (Exception e) {
             log.error(sm.getString("catalog.createFailed", source.name()), e);
-            ConfigException wrapped = new ConfigException(source.configFile(), "could not be applied: " + e, e);
+            ConfigException wrapped = new ConfigException(source.configFile(), "could not be applied: " + Excerpt.of(e.toString()), e);
             return new MisconfiguredApp(wrapped, showConfigDetails);
         }
     }
 
     private AppConfig readConfig(AppSource source) throws ConfigException {
         if (!source.packedWar()) {
-            return Files.isRegularFile(source.configFile())
+            return present(source.configFile())
                     ? parser.read(source.configFile(), source.directory(), source.war())
                     : parser.defaultsFor(source.directory(), source.war());
         }
@@ -184,11 +186,14 @@ public final class AppCatalog {
             if (entry == null) {
                 return parser.defaultsFor(source.directory(), true);
             }
+            if (entry.isDirectory()) {
+                throw new ConfigException(source.configFile(), "is a directory, not a file", null);
+            }
             try (InputStream in = zip.getInputStream(entry)) {
                 return parser.read(in, source.configFile(), source.directory(), true);
             }
         } catch (IOException e) {
-            throw new ConfigException(source.location(), "cannot be read as a WAR (" + e.getMessage() + ")", e);
+            throw new ConfigException(source.location(), "cannot be read as a WAR (" + Excerpt.of(e.getMessage()) + ")", e);
         }
     }
 
@@ -206,7 +211,7 @@ public final class AppCatalog {
                 if (Files.isDirectory(entry)) {
                     boolean war = Files.isDirectory(entry.resolve("WEB-INF"));
                     Path config = war ? entry.resolve("WEB-INF").resolve(PorticoXml.FILE_NAME) : entry.resolve(PorticoXml.FILE_NAME);
-                    if (war || Files.isRegularFile(config)) {
+                    if (war || present(config)) {
                         found.put(fileName, new AppSource(fileName, contextPath(fileName), entry, entry, war, config));
                     }
                 } else if (fileName.endsWith(".war") && Files.isRegularFile(entry)) {
@@ -222,6 +227,15 @@ public final class AppCatalog {
             byName.forEach((name, slot) -> found.put(name, slot.source));
         }
         return found;
+    }
+
+    /**
+     * Anything at all under the name portico.xml — a directory, a pipe, a dangling link — is the
+     * administrator's intent to configure the app: it is read, and refused with a 500.19 that
+     * names it, rather than ignored (a 404, or an exploded WAR silently hosted with defaults).
+     */
+    private static boolean present(Path configFile) {
+        return Files.exists(configFile, LinkOption.NOFOLLOW_LINKS);
     }
 
     static String contextPath(String name) {
@@ -250,6 +264,9 @@ public final class AppCatalog {
     }
 
     private static byte[] readOrNull(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null; // reading a pipe would block the scan for good
+        }
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {

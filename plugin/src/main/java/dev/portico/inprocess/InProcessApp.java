@@ -48,6 +48,7 @@ import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
+import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
 import dev.portico.process.OutputCapture;
 
@@ -246,7 +247,7 @@ public final class InProcessApp implements HostedApp {
         Runnable withLoader = () -> {
             Thread thread = Thread.currentThread();
             ClassLoader previous = thread.getContextClassLoader();
-            // the pool's threads may have inherited some webapp's loader; start and stop from Portico's
+            // each task starts from Portico's loader, whatever an earlier task's Context left on the pool thread
             thread.setContextClassLoader(InProcessApp.class.getClassLoader());
             try {
                 task.run();
@@ -259,16 +260,14 @@ public final class InProcessApp implements HostedApp {
         } catch (RejectedExecutionException e) {
             // the valve's executor is gone (Tomcat stopping): do it on a thread of its own
             CompletableFuture<Void> done = new CompletableFuture<>();
-            Thread thread = new Thread(() -> {
+            PorticoThreads.newThread("portico-inprocess-" + source.name(), () -> {
                 try {
                     withLoader.run();
                     done.complete(null);
                 } catch (Throwable t) {
                     done.completeExceptionally(t);
                 }
-            }, "portico-inprocess-" + source.name());
-            thread.setDaemon(true);
-            thread.start();
+            }).start();
             return done;
         }
     }

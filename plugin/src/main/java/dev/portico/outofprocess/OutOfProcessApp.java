@@ -1,6 +1,7 @@
 package dev.portico.outofprocess;
 
 import java.io.IOException;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,13 +44,16 @@ public final class OutOfProcessApp implements HostedApp {
     private final StandardContext context;
     private final ForwardingServlet servlet;
 
+    /**
+     * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
+     */
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
-            BackendClient client, ProcessSupervisor.Services services) {
+            BackendClient client, AsynchronousChannelGroup upgradeChannels, ProcessSupervisor.Services services) {
         this.source = source;
         this.config = config;
         this.container = container;
         this.supervisor = new ProcessSupervisor(source.name(), source.contextPath(), config, source.location(), services);
-        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), supervisor, client);
+        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), supervisor, client, upgradeChannels);
         this.context = forwardingContext(source, config, frontHost, servlet);
         container.addContext(context);
     }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,9 @@ public final class ChildRegistry {
     private static final Log log = LogFactory.getLog(ChildRegistry.class);
     private static final StringManager sm = StringManager.getManager(ChildRegistry.class);
 
+    /** Between SIGTERM and SIGKILL for leftovers: long enough to flush and exit, short enough not to hold up Tomcat's start. */
+    static final Duration LEFTOVER_GRACE = Duration.ofSeconds(2);
+
     private final Path file;
     private final Map<Long, String> lines = new LinkedHashMap<>();
 
@@ -34,35 +38,61 @@ public final class ChildRegistry {
         this.file = file;
     }
 
-    /** Ends every process a previous run recorded and that is still the same process. */
+    /**
+     * Ends every process a previous run recorded and that is still the same process: SIGTERM to
+     * all of them (and their descendants) at once, one grace period for all, then SIGKILL to the
+     * survivors, so that Tomcat's start waits one grace period however many are left over.
+     */
     public synchronized int reapLeftovers() {
         if (!Files.exists(file)) {
             return 0;
         }
-        List<ProcessHandle> leftovers = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                String[] parts = line.split(" ", 3);
-                if (parts.length < 3) {
-                    continue;
-                }
-                long pid = Long.parseLong(parts[0]);
-                long startMillis = Long.parseLong(parts[1]);
-                Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-                if (handle.isPresent() && sameStart(handle.get(), startMillis)) {
-                    log.warn(sm.getString("childRegistry.leftover", pid, parts[2], file));
-                    leftovers.add(handle.get());
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            log.warn(sm.getString("childRegistry.unreadable", file, e.toString()));
+        List<ProcessTree> leftovers = new ArrayList<>();
+        for (ProcessHandle leftover : recordedAndAlive()) {
+            leftovers.add(ProcessTree.of(leftover));
         }
-        for (ProcessHandle leftover : leftovers) {
-            ProcessTree.of(leftover).killNow();
+        leftovers.forEach(ProcessTree::terminate);
+        if (!ProcessTree.awaitAll(leftovers, System.nanoTime() + LEFTOVER_GRACE.toNanos())) {
+            List<ProcessTree> survivors = leftovers.stream().filter(ProcessTree::anyAlive).toList();
+            log.warn(sm.getString("childRegistry.killing", String.valueOf(survivors.size()),
+                    String.valueOf(LEFTOVER_GRACE.toMillis())));
+            ProcessTree.killAll(survivors);
         }
         lines.clear();
         persist();
         return leftovers.size();
+    }
+
+    /** The recorded processes still running; a line that cannot be parsed is skipped, not the rest of the file. */
+    private List<ProcessHandle> recordedAndAlive() {
+        List<ProcessHandle> alive = new ArrayList<>();
+        List<String> recorded;
+        try {
+            recorded = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            log.warn(sm.getString("childRegistry.unreadable", file, e.toString()));
+            return alive;
+        }
+        for (String line : recorded) {
+            String[] parts = line.split(" ", 3);
+            if (parts.length < 3) {
+                continue;
+            }
+            long pid;
+            long startMillis;
+            try {
+                pid = Long.parseLong(parts[0]);
+                startMillis = Long.parseLong(parts[1]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+            if (handle.isPresent() && sameStart(handle.get(), startMillis)) {
+                log.warn(sm.getString("childRegistry.leftover", String.valueOf(pid), parts[2], file));
+                alive.add(handle.get());
+            }
+        }
+        return alive;
     }
 
     private static boolean sameStart(ProcessHandle handle, long recordedMillis) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.concurrent.ThreadFactory;
 
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
@@ -33,18 +34,20 @@ public final class OutputCapture implements Runnable {
     private OutputStream sink;
     private final Thread thread;
 
-    private OutputCapture(InputStream source, Path logFile, OutputStream sink, String appName) {
+    private OutputCapture(InputStream source, Path logFile, OutputStream sink, ThreadFactory threads, String name) {
         this.source = source;
         this.logFile = logFile;
         this.sink = sink;
-        this.thread = new Thread(this, "portico-stdout-" + appName);
-        this.thread.setDaemon(true);
+        this.thread = threads.newThread(this);
+        this.thread.setName(name);
     }
 
     /**
      * @param logPrefix the stdoutLogFile prefix, or null when logging is off
+     * @param threads where the pump thread comes from (the valve's, so it carries no web application's loader);
+     *                it ends when the process's output closes, that is when the last process holding it exits
      */
-    public static OutputCapture start(InputStream source, Path logPrefix, long pid, String appName) {
+    public static OutputCapture start(InputStream source, Path logPrefix, long pid, String appName, ThreadFactory threads) {
         Path file = null;
         OutputStream sink = null;
         if (logPrefix != null) {
@@ -58,7 +61,7 @@ public final class OutputCapture implements Runnable {
                 file = null;
             }
         }
-        OutputCapture capture = new OutputCapture(source, file, sink, appName);
+        OutputCapture capture = new OutputCapture(source, file, sink, threads, "portico-stdout-" + appName + "-" + pid);
         capture.thread.start();
         return capture;
     }

@@ -52,6 +52,16 @@ final class ProcessLauncher {
         env.put("PORTICO_PATH_BASE", contextPath);
         env.put("PORTICO_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("PORTICO_HOSTING_MODEL", config.hostingModel().xmlName());
-        return builder.start();
+        // The JDK waits for the child on a pooled "process reaper" thread, started here when none is
+        // idle, and that thread inherits this one's context loader: on a request thread, the loader
+        // of a Context, which the reaper would keep alive after the Context is gone.
+        Thread current = Thread.currentThread();
+        ClassLoader caller = current.getContextClassLoader();
+        current.setContextClassLoader(ProcessLauncher.class.getClassLoader());
+        try {
+            return builder.start();
+        } finally {
+            current.setContextClassLoader(caller);
+        }
     }
 }

@@ -20,7 +20,10 @@ import java.util.Deque;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,6 +64,7 @@ public final class ProcessSupervisor {
     private final ChildRegistry registry;
     private final ScheduledExecutorService scheduler;
     private final Executor blockingExecutor;
+    private final ThreadFactory outputThreads;
     private final Clock clock = Clock.systemUTC();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Deque<Instant> failures = new ArrayDeque<>();
@@ -74,12 +78,14 @@ public final class ProcessSupervisor {
     private int startAttempt;
 
     /**
-     * What all supervisors of a Host share.
+     * What all supervisors of a Host share; the valve owns the threads and ends them when it stops.
      *
-     * @param scheduler short non-blocking tasks: readiness probes
+     * @param scheduler short non-blocking tasks: readiness probes, timers
      * @param blockingExecutor stops, which wait for processes to exit
+     * @param outputThreads the threads that drain each process's output
      */
-    public record Services(ChildRegistry registry, ScheduledExecutorService scheduler, Executor blockingExecutor) {
+    public record Services(ChildRegistry registry, ScheduledExecutorService scheduler, Executor blockingExecutor,
+            ThreadFactory outputThreads) {
     }
 
     public ProcessSupervisor(String appName, String contextPath, AppConfig config, Path warLocation, Services services) {
@@ -90,6 +96,7 @@ public final class ProcessSupervisor {
         this.registry = services.registry();
         this.scheduler = services.scheduler();
         this.blockingExecutor = services.blockingExecutor();
+        this.outputThreads = services.outputThreads();
     }
 
     /**
@@ -150,7 +157,7 @@ public final class ProcessSupervisor {
         starts++;
         registry.add(process.toHandle(), appName);
         OutputCapture output = OutputCapture.start(process.getInputStream(),
-                config.stdoutLogEnabled() ? config.stdoutLogFile() : null, process.pid(), appName);
+                config.stdoutLogEnabled() ? config.stdoutLogFile() : null, process.pid(), appName, outputThreads);
         BackendProcess backend = new BackendProcess(process, port, token, output);
         launching = backend;
         log.info(sm.getString("supervisor.launched", appName, String.valueOf(process.pid()), String.valueOf(port),
@@ -276,8 +283,9 @@ public final class ProcessSupervisor {
             current = null;
             state = State.IDLE;
             recordFailure();
+            String tail = backend.output().tail();
             log.warn(sm.getString("supervisor.crashed", appName, backend, exitCode,
-                    lastLines(backend.output().tail(), 20)));
+                    tail.isEmpty() ? sm.getString("supervisor.printedNothing") : lastLines(tail, 20)));
         }
     }
 
@@ -287,13 +295,21 @@ public final class ProcessSupervisor {
      * that it is served by the next process rather than answered 502 by the dying one.
      */
     public CompletableFuture<Void> awaitExit(BackendProcess backend, Duration timeout) {
-        return backend.onExit()
-                .thenAccept(process -> {
-                    synchronized (this) {
-                        noteCrash(backend, Integer.toString(process.exitValue()));
-                    }
-                })
-                .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        CompletableFuture<Void> noted = backend.onExit().thenAccept(process -> {
+            synchronized (this) {
+                noteCrash(backend, Integer.toString(process.exitValue()));
+            }
+        });
+        // the valve's scheduler, not completeOnTimeout: that starts the JVM-wide delay thread, which
+        // inherits the context class loader of whichever request thread first needs it
+        try {
+            ScheduledFuture<?> timer = scheduler.schedule(() -> noted.complete(null), timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            noted.whenComplete((ignored, error) -> timer.cancel(false));
+        } catch (RejectedExecutionException stopping) {
+            noted.complete(null);
+        }
+        return noted;
     }
 
     /** Caller holds the lock. */
@@ -408,6 +424,8 @@ public final class ProcessSupervisor {
             tree.killNow();
         }
         registry.remove(handle);
+        // the process is gone, so its output closes: let the pump thread end before the app's Context does
+        backend.output().awaitEnd(500);
         log.info(sm.getString("supervisor.stopped", appName, backend));
     }
 
@@ -446,10 +464,13 @@ public final class ProcessSupervisor {
         }
     }
 
+    /**
+     * The last {@code count} lines of {@code text} (a final line break does not count as a line).
+     * Runs on the crash path, so it must take any text, the empty output of a silent process too.
+     */
     static String lastLines(String text, int count) {
-        int end = text.length();
-        int pos = end;
-        for (int i = 0; i <= count && pos > 0; i++) {
+        int pos = text.endsWith("\n") ? text.length() - 1 : text.length();
+        for (int i = 0; i < count; i++) {
             pos = text.lastIndexOf('\n', pos - 1);
             if (pos < 0) {
                 return text;

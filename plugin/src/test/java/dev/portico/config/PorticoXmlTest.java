@@ -4,16 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PorticoXmlTest {
 
@@ -131,5 +134,111 @@ class PorticoXmlTest {
         assertTrue(e.getMessage().contains("line 3"), e.getMessage());
         assertTrue(error("<aspNetCore processPath='x'/>").getMessage().contains("<portico>"));
         assertTrue(error("<!DOCTYPE portico [<!ENTITY x 'y'>]><portico processPath='&x;'/>").getMessage().contains(FILE.toString()));
+    }
+
+    // ---------------------------------------------------------------- hostile files
+
+    @TempDir
+    Path dir;
+
+    /** Reads a portico.xml from disk, as the catalog does; a hang (a FIFO, an entity bomb) fails the test. */
+    private ConfigException fileError(Path file) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(ConfigException.class, () -> new PorticoXml(defaults).read(file, dir, false)));
+    }
+
+    private Path write(String name, byte[] content) throws Exception {
+        return Files.write(dir.resolve(name), content);
+    }
+
+    @Test
+    void aDirectoryInPlaceOfTheFileIsAConfigurationError() throws Exception {
+        // what a Docker bind mount of a file that does not exist on the host creates
+        Path file = Files.createDirectory(dir.resolve("portico.xml"));
+        ConfigException e = fileError(file);
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("directory"), e.getMessage());
+    }
+
+    @Test
+    void aFifoInPlaceOfTheFileIsRefusedWithoutOpeningIt() throws Exception {
+        Path fifo = dir.resolve("portico.xml");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        ConfigException e = fileError(fifo);
+        assertTrue(e.getMessage().contains(fifo.toString()) && e.getMessage().contains("not a regular file"), e.getMessage());
+    }
+
+    @Test
+    void anEmptyFileSaysSo() throws Exception {
+        ConfigException e = fileError(write("empty.xml", new byte[0]));
+        assertTrue(e.getMessage().contains("empty.xml") && e.getMessage().contains("is empty"), e.getMessage());
+    }
+
+    @Test
+    void aFileThatIsNotUtf8IsAConfigurationError() throws Exception {
+        Path file = write("latin1.xml", "<portico processPath='n\u00f6de'/>".getBytes(StandardCharsets.ISO_8859_1));
+        ConfigException e = fileError(file);
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("UTF-8"), e.getMessage());
+    }
+
+    @Test
+    void aHugeFileIsRefusedAtTheCapWhetherOnDiskOrInAWar() throws Exception {
+        byte[] huge = ("<portico processPath='node' arguments='" + "x".repeat(2 * 1024 * 1024) + "'/>")
+                .getBytes(StandardCharsets.UTF_8);
+        ConfigException e = fileError(write("huge.xml", huge));
+        assertTrue(e.getMessage().contains("huge.xml") && e.getMessage().contains("larger than 1 MiB"), e.getMessage());
+        assertTrue(e.getMessage().length() < 500, "nothing of the content is echoed: " + e.getMessage().length());
+        ConfigException inWar = assertThrows(ConfigException.class,
+                () -> new PorticoXml(defaults).read(new ByteArrayInputStream(huge), FILE, APP, true));
+        assertTrue(inWar.getMessage().contains("larger than 1 MiB"), inWar.getMessage());
+    }
+
+    @Test
+    void externalEntitiesAreNeverRead() throws Exception {
+        Path secret = write("secret.txt", "top-secret-content".getBytes(StandardCharsets.UTF_8));
+        Path file = write("xxe.xml", ("<?xml version='1.0'?>\n<!DOCTYPE portico [<!ENTITY x SYSTEM '" + secret.toUri()
+                + "'>]>\n<portico processPath='node' arguments='&x;' bogus='&x;'/>").getBytes(StandardCharsets.UTF_8));
+        ConfigException e = fileError(file);
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("DOCTYPE"), e.getMessage());
+        assertFalse(e.getMessage().contains("top-secret-content"), e.getMessage());
+    }
+
+    @Test
+    void anEntityBombIsRefusedAtOnce() throws Exception {
+        StringBuilder bomb = new StringBuilder("<?xml version='1.0'?>\n<!DOCTYPE portico [\n<!ENTITY l0 'lol'>\n");
+        for (int i = 1; i < 10; i++) {
+            bomb.append("<!ENTITY l").append(i).append(" '").append(("&l" + (i - 1) + ";").repeat(10)).append("'>\n");
+        }
+        bomb.append("]>\n<portico processPath='node' arguments='&l9;'/>\n");
+        ConfigException e = fileError(write("bomb.xml", bomb.toString().getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("bomb.xml") && e.getMessage().contains("DOCTYPE"), e.getMessage());
+    }
+
+    @Test
+    void echoedValuesAreCutToAnExcerptWithTheirLength() {
+        String value = "v".repeat(600_000);
+        String name = "n".repeat(900); // names stay under the parser's own limit of 1000 characters
+        Map<String, String> echoes = Map.of(
+                "<portico processPath='x' startupTimeLimit='" + value + "'/>", value,
+                "<portico processPath='x' bogus='" + value + "'/>", value,
+                "<portico processPath='x' " + name + "='1'/>", name,
+                "<" + name + "/>", name,
+                "<portico processPath='x'><" + name + "/></portico>", name);
+        echoes.forEach((xml, echoed) -> {
+            String message = error(xml).getMessage();
+            assertTrue(message.length() < 1000, "message of " + message.length() + " chars");
+            assertTrue(message.contains(echoed.substring(0, 200) + "… (" + echoed.length() + " chars)"), message);
+            assertFalse(message.contains(echoed.substring(0, 201)), message);
+        });
+        // a name the parser itself refuses, and quotes in its message
+        String parserMessage = error("<portico processPath='x' " + name + "/>").getMessage();
+        assertTrue(parserMessage.length() < 1000 && !parserMessage.contains(name.substring(0, 201)), parserMessage);
+    }
+
+    @Test
+    void controlCharactersInAnEchoedValueCannotForgeALogLine() {
+        ConfigException e = error("<portico processPath='n' startupTimeLimit='1&#10;SEVERE: forged'/>");
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("1\\u000aSEVERE: forged"), e.getMessage());
     }
 }

@@ -213,6 +213,31 @@ class OutOfProcessHostingTest {
         }
     }
 
+    /**
+     * A backend that never printed a byte leaves an empty output tail; its crash used to throw
+     * while the crash was logged, and the request that noticed it got a bare 500.
+     */
+    @Test
+    void aKilledBackendThatPrintedNothingIsReplacedNotAnswered500() throws Exception {
+        Path dir = Files.createDirectories(tomcat.apps().resolve(".silent-program"));
+        Path program = dir.resolve("silent.js");
+        Files.writeString(program, "require('http').createServer((req, res) => res.end(String(process.pid)))"
+                + ".listen(Number(process.env.PORTICO_PORT), '127.0.0.1');\n");
+        tomcat.writeApp("silent", "<portico processPath=\"node\" arguments=\"" + program + "\" rapidFailsPerMinute=\"100\"/>");
+        long previous = Long.parseLong(tomcat.get("/silent/").body());
+        for (int round = 0; round < 5; round++) {
+            ProcessHandle backend = ProcessHandle.of(previous).orElseThrow();
+            backend.destroyForcibly();
+            backend.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            // at once: the supervisor may not have heard of the exit yet
+            HttpResponse<String> next = tomcat.get("/silent/");
+            assertEquals(200, next.statusCode(), "round " + round + ": " + next.body());
+            long pid = Long.parseLong(next.body());
+            assertNotEquals(previous, pid, "a new process served round " + round);
+            previous = pid;
+        }
+    }
+
     @Test
     void rapidFailuresHoldTheAppFailedInsteadOfLooping() {
         tomcat.nodeApp("looping", "rapidFailsPerMinute=\"2\"", Map.of("BACKEND_FAIL_START", "1"));

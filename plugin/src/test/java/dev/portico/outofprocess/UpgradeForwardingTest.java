@@ -8,14 +8,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -44,23 +40,7 @@ class UpgradeForwardingTest {
 
     @Test
     void aWebSocketReachesTheBackendAndEchoes() throws Exception {
-        StringBuilder received = new StringBuilder();
-        CompletableFuture<String> reply = new CompletableFuture<>();
-        WebSocket socket = tomcat.client().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + "/up/ws-echo"), new WebSocket.Listener() {
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        received.append(data);
-                        if (last) {
-                            reply.complete(received.toString());
-                        }
-                        webSocket.request(1);
-                        return null;
-                    }
-                }).get(20, TimeUnit.SECONDS);
-        socket.sendText("hello through Portico", true).get(5, TimeUnit.SECONDS);
-        assertEquals("hello through Portico", reply.get(10, TimeUnit.SECONDS));
-        socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+        assertEquals("hello through Portico", tomcat.webSocketRoundTrip("/up/ws-echo", "hello through Portico"));
     }
 
     @Test

@@ -6,12 +6,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -169,6 +173,28 @@ public final class HostingTomcat implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Opens a WebSocket to {@code path}, sends {@code text}, and returns the first text message back; then closes it. */
+    public String webSocketRoundTrip(String path, String text) throws Exception {
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        StringBuilder received = new StringBuilder();
+        WebSocket socket = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(URI.create("ws://127.0.0.1:" + port + path), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        received.append(data);
+                        if (last) {
+                            reply.complete(received.toString());
+                        }
+                        webSocket.request(1);
+                        return null;
+                    }
+                }).get(20, TimeUnit.SECONDS);
+        socket.sendText(text, true).get(5, TimeUnit.SECONDS);
+        String answer = reply.get(10, TimeUnit.SECONDS);
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+        return answer;
     }
 
     public static void await(BooleanSupplier condition, Duration limit, String what) {

@@ -1,0 +1,19 @@
+package dev.portico.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The last lines of a process's output, as the crash log and the 502.5 page show them. */
+class OutputTailTest {
+
+    @Test
+    void anyOutputCanBeCutToItsLastLines() {
+        assertEquals("", ProcessSupervisor.lastLines("", 20), "a process that printed nothing");
+        assertEquals("\n", ProcessSupervisor.lastLines("\n", 20));
+        assertEquals("only", ProcessSupervisor.lastLines("only", 2));
+        assertEquals("b\nc\n", ProcessSupervisor.lastLines("a\nb\nc\n", 2));
+        assertEquals("b\nc", ProcessSupervisor.lastLines("a\nb\nc", 2));
+        assertEquals("a\nb\nc\n", ProcessSupervisor.lastLines("a\nb\nc\n", 3));
+    }
+}
