@@ -180,6 +180,12 @@ final class Exchange implements AsyncListener {
     private boolean open() {
         if (!ended && catalinaRequest.getAttribute(ATTRIBUTE) != this) {
             ended = true;
+            // no listener will tell of this end: count the request out here (a cheap, non-blocking decrement)
+            Runnable last = onEnd;
+            onEnd = null;
+            if (last != null) {
+                last.run();
+            }
         }
         return !ended;
     }
