@@ -9,9 +9,13 @@
 //   /echo                 any method: JSON {method, path, query, params, headers, rawHeaders,
 //                         bodyLength, bodySha256}; the body is hashed as a stream
 //   /env?names=A,B        JSON of those env vars plus PORTICO_PORT, PORTICO_PATH_BASE, pid
-//   /sse?count=N&intervalMs=M   text/event-stream, "data: i\n\n" for i = 0..N-1, M ms apart
+//   /sse?count=N&intervalMs=M   text/event-stream, "data: i\n\n" for i = 0..N-1, M ms apart;
+//                         with &tag=T each event is "data: T i\n\n" and X-Request-Tag: T is set
 //   /slow?ms=N            "slow done" after N ms
 //   /download?bytes=N     N bytes, byte i = i % 251, Content-Length set, 64 KiB chunks
+//   /mirror?tag=T         any method: the request body sent back as it came (buffered, Content-Length
+//                         set) with X-Body-Length, X-Body-Sha256, X-Request-Tag: T
+//   /stats                JSON {pid, upgradesOpen}: upgraded connections still open here
 //   /crash                200 "crashing", then exit(3) once the response is flushed
 //   /hang                 never answers
 //   /drop                 destroys the socket without answering
@@ -28,6 +32,10 @@
 //   BACKEND_IGNORE_SIGTERM=1     ignore SIGTERM and the shutdown request
 //   BACKEND_SPAWN_CHILD=1        spawn a grandchild `sleep 300`, print "grandchild pid N"
 //   BACKEND_IGNORE_PARENT=1      do not exit when PORTICO_PARENT_PID is gone (orphan tests)
+//   BACKEND_QUIET=1              print nothing at all (not even "listening on")
+//   BACKEND_RECORD_FILE=path     append one JSON line per request received, before handling it:
+//                                {kind: request|upgrade|clientError, method, url, httpVersion,
+//                                rawHeaders, bodyLength (requests, once the body is read), error}
 'use strict';
 
 const http = require('node:http');
@@ -40,12 +48,36 @@ const PORT = Number(env.PORTICO_PORT || 0);
 const TOKEN = env.PORTICO_TOKEN;
 const PATH_BASE = env.PORTICO_PATH_BASE || '';
 const IGNORE_SIGTERM = env.BACKEND_IGNORE_SIGTERM === '1';
+const QUIET = env.BACKEND_QUIET === '1';
+const RECORD_FILE = env.BACKEND_RECORD_FILE;
 const CHUNK_SIZE = 64 * 1024;
 const PATTERN_MODULUS = 251;
 
 function log(message) {
-  console.log(`[node ${process.pid}] ${message}`);
+  if (!QUIET) {
+    console.log(`[node ${process.pid}] ${message}`);
+  }
 }
+
+/** One JSON line in BACKEND_RECORD_FILE, written before the request is answered. */
+function record(entry) {
+  if (RECORD_FILE) {
+    fs.appendFileSync(RECORD_FILE, JSON.stringify({ pid: process.pid, ...entry }) + '\n');
+  }
+}
+
+function recordRequest(kind, req, extra = {}) {
+  record({
+    kind,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    rawHeaders: lowerCasePairs(req.rawHeaders),
+    ...extra,
+  });
+}
+
+let upgradesOpen = 0;
 
 function fail(message, code) {
   console.error(message);
@@ -173,6 +205,27 @@ function echo(req, res, url) {
   });
 }
 
+function mirror(req, res, url) {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': body.length,
+      'X-Body-Length': body.length,
+      'X-Body-Sha256': crypto.createHash('sha256').update(body).digest('hex'),
+      'X-Request-Tag': url.searchParams.get('tag') || '',
+    });
+    res.end(body);
+  });
+}
+
+function stats(req, res) {
+  req.resume();
+  sendJson(res, 200, { pid: process.pid, upgradesOpen });
+}
+
 function envVars(req, res, url) {
   const result = {};
   const names = (url.searchParams.get('names') || '').split(',').filter((n) => n.length > 0);
@@ -188,15 +241,20 @@ function envVars(req, res, url) {
 function serverSentEvents(req, res, url) {
   const count = intParam(url, 'count', 5);
   const intervalMs = intParam(url, 'intervalMs', 300);
-  res.writeHead(200, {
+  const tag = url.searchParams.get('tag');
+  const headers = {
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-cache',
     'X-Accel-Buffering': 'no',
-  });
+  };
+  if (tag !== null) {
+    headers['X-Request-Tag'] = tag;
+  }
+  res.writeHead(200, headers);
   res.flushHeaders();
   let sent = 0;
   const sendNext = () => {
-    res.write(`data: ${sent}\n\n`);
+    res.write(tag === null ? `data: ${sent}\n\n` : `data: ${tag} ${sent}\n\n`);
     sent++;
     if (sent >= count) {
       clearInterval(timer);
@@ -283,6 +341,8 @@ function shutdown(req, res, server) {
 
 const ROUTES = {
   '/echo': echo,
+  '/mirror': mirror,
+  '/stats': stats,
   '/env': envVars,
   '/sse': serverSentEvents,
   '/slow': slow,
@@ -295,6 +355,12 @@ const ROUTES = {
 function handle(server, req, res) {
   const url = new URL(req.url, 'http://backend.invalid');
   log(`${req.method} ${req.url}`);
+  if (RECORD_FILE) {
+    let bodyLength = 0;
+    req.on('data', (chunk) => { bodyLength += chunk.length; });
+    req.on('end', () => recordRequest('body', req, { bodyLength }));
+    recordRequest('request', req);
+  }
   if (TOKEN === undefined || req.headers['x-portico-token'] !== TOKEN) {
     log('rejected: missing or wrong X-Portico-Token');
     req.resume();
@@ -323,6 +389,9 @@ function handle(server, req, res) {
 
 function upgrade(req, socket, head) {
   log(`UPGRADE ${req.url} to ${req.headers.upgrade}`);
+  recordRequest('upgrade', req);
+  upgradesOpen++;
+  socket.on('close', () => { upgradesOpen--; });
   socket.on('error', (e) => log(`upgraded connection failed: ${e.message}`));
   const url = new URL(req.url, 'http://backend');
   const path = relativePath(url.pathname);
@@ -345,6 +414,8 @@ function upgrade(req, socket, head) {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
       + `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
     let pending = head;
+    // the client half-closed (a dropped session): end our side too, the server allows half-open sockets
+    socket.on('end', () => socket.end());
     socket.on('data', (data) => {
       pending = Buffer.concat([pending, data]);
       let frame;
@@ -419,13 +490,25 @@ function main() {
   const server = http.createServer();
   server.on('request', (req, res) => handle(server, req, res));
   server.on('upgrade', upgrade);
+  if (RECORD_FILE) {
+    server.on('clientError', (e, socket) => {
+      record({ kind: 'clientError', error: `${e.code || ''} ${e.message}` });
+      if (socket.writable) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else {
+        socket.destroy();
+      }
+    });
+  }
   server.on('error', (e) => fail(`listen failed: ${e.message}`, e.code === 'EADDRINUSE' ? 98 : 1));
   installSignalHandlers(server);
   watchParent();
   const delay = Number(env.BACKEND_START_DELAY_MS || 0);
   setTimeout(() => {
     server.listen(PORT, '127.0.0.1', () => {
-      console.log(`listening on 127.0.0.1:${server.address().port}`);
+      if (!QUIET) {
+        console.log(`listening on 127.0.0.1:${server.address().port}`);
+      }
     });
   }, delay > 0 ? delay : 0);
 }

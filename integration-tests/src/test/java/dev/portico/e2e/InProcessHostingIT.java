@@ -38,6 +38,13 @@ class InProcessHostingIT {
     private static final Duration CHILD_JVM_START = Duration.ofSeconds(90);
     private static final String OFFLINE_PAGE = "<html><body><h1>inproc is being redeployed</h1></body></html>\n";
 
+    /**
+     * The log records that the WAR with the missing listener provokes (Tomcat's own three SEVERE lines of a
+     * Context whose listener fails: the only such Context here), and only those.
+     */
+    private static final String[] BROKEN_WAR_RECORDS = {"NoSuchListener", "Context \\[/broken[#\\]]",
+        "Skipped installing application listeners due to previous error", "One or more listeners failed to start"};
+
     private static Path sample;
     private static TomcatDistribution tomcat;
     private static HttpTestClient http;
@@ -75,6 +82,8 @@ class InProcessHostingIT {
         }
         // close() stops Tomcat and fails if any process of it (the WAR runner's JVM) is left
         tomcat.close();
+        // provoked: the WAR "broken" whose listener class does not exist fails to start (500.30)
+        tomcat.assertCleanLog(BROKEN_WAR_RECORDS);
         if (childPid > 0) {
             assertFalse(ProcessHandle.of(childPid).map(ProcessHandle::isAlive).orElse(false),
                     "the out-of-process app's JVM " + childPid + " is gone with Tomcat");

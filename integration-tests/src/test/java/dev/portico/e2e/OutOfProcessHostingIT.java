@@ -35,6 +35,9 @@ class OutOfProcessHostingIT {
     private static final Duration LONG_TRANSFER = Duration.ofSeconds(120);
     private static final String OFFLINE_PAGE = "<h1>down for maintenance</h1>";
 
+    /** The log records the failure tests provoke on purpose, one per app that fails by design. */
+    private static final String[] PROVOKED_RECORDS = {"app \\[bad\\]", "app \\[failing\\]", "app \\[toolate\\]"};
+
     private static TomcatDistribution tomcat;
     private static HttpTestClient http;
 
@@ -63,6 +66,8 @@ class OutOfProcessHostingIT {
     static void stopTomcat() {
         if (tomcat != null) {
             tomcat.close();
+            // provoked: the apps that fail on purpose (bad portico.xml, failing and too-late starts)
+            tomcat.assertCleanLog(PROVOKED_RECORDS);
         }
     }
 

@@ -35,6 +35,17 @@ public final class Pids {
         return handle.info().commandLine().orElse("?");
     }
 
+    /** The environment of a process ("NAME=value" entries from /proc), empty if it cannot be read. */
+    public static List<String> environment(long pid) {
+        try {
+            String environ = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return List.of(environ.split("\0"));
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
+    }
+
     private static boolean isZombie(long pid) {
         return state(pid).map(s -> s == 'Z' || s == 'X').orElse(false);
     }

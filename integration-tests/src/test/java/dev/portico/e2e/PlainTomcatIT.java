@@ -32,6 +32,7 @@ class PlainTomcatIT {
             assertFalse(tomcat.isRunning());
             tomcat.assertNoLeftoverProcesses();
             assertTrue(tomcat.log().contains("Server startup in"), "the log holds Tomcat's own output");
+            tomcat.assertCleanLog();
         }
     }
 

@@ -26,6 +26,7 @@ class ProcessLifecycleIT {
 
             assertFalse(Pids.isRunning(backend), "the backend (pid " + backend + ") outlived Tomcat's stop");
             tomcat.assertNoLeftoverProcesses();
+            tomcat.assertCleanLog();
         }
     }
 
@@ -52,6 +53,7 @@ class ProcessLifecycleIT {
             assertFalse(Pids.isRunning(grandchild), "its child (pid " + grandchild + ") survived");
             assertTrue(stopMs < 2_000 + 15_000, "stopping took " + stopMs + " ms");
             tomcat.assertNoLeftoverProcesses();
+            tomcat.assertCleanLog();
         }
     }
 
@@ -72,6 +74,7 @@ class ProcessLifecycleIT {
             assertNotEquals(orphan, pidOf(tomcat, "node"), "a new backend serves the app");
             tomcat.stop();
             tomcat.assertNoLeftoverProcesses();
+            tomcat.assertCleanLog();
         }
     }
 

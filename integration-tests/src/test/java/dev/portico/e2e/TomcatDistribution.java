@@ -232,6 +232,16 @@ public final class TomcatDistribution implements AutoCloseable {
         return catalinaBase.resolve("logs/console.log");
     }
 
+    /**
+     * Fails if Tomcat's console log (where every logger of the distribution's logging.properties
+     * writes) holds a SEVERE record, a stack trace or a "failed to stop it" warning that none of
+     * {@code provokedRegexes} (records the test provoked on purpose) matches. Call it after
+     * {@link #stop()} or {@link #close()}, so the records of the stop are checked too.
+     */
+    public void assertCleanLog(String... provokedRegexes) {
+        CatalinaLog.assertClean(consoleLog().toString(), read(consoleLog()), provokedRegexes);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Process hygiene
 
