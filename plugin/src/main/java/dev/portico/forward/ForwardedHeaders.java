@@ -57,7 +57,8 @@ final class ForwardedHeaders {
         if (host != null) {
             values.add(new String[] {"X-Forwarded-Host", host});
         }
-        values.add(new String[] {"X-Forwarded-Port", Integer.toString(client.getServerPort())});
+        // the port the client connected to, never the Host header's, which the client chooses
+        values.add(new String[] {"X-Forwarded-Port", Integer.toString(client.getLocalPort())});
         if (!contextPath.isEmpty()) {
             values.add(new String[] {"X-Forwarded-Prefix", contextPath});
         }
