@@ -50,7 +50,7 @@ final class Exchange implements AsyncListener {
     private Runnable onEnd;
     private org.eclipse.jetty.client.Request backendRequest;
 
-    // Read and written on container threads only, between dispatches.
+    // Set on container threads and where a start completes, between dispatches; read by Jetty threads.
     private volatile BackendProcess backend;
     private volatile StartFailure startFailure;
     private volatile boolean retried;
@@ -93,10 +93,6 @@ final class Exchange implements AsyncListener {
 
     HttpServletRequest request() {
         return request;
-    }
-
-    HttpServletResponse response() {
-        return response;
     }
 
     BackendProcess backend() {

@@ -46,7 +46,6 @@ final class RequestBodyReader implements ReadListener {
     private final AtomicLong pending = new AtomicLong();
     private final AtomicBoolean paused = new AtomicBoolean();
     private volatile boolean done;
-    private long read;
 
     /** @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body */
     RequestBodyReader(ServletInputStream input, AsyncRequestContent content, Consumer<Throwable> clientFailed) {
@@ -80,10 +79,6 @@ final class RequestBodyReader implements ReadListener {
         return done && pending.get() == 0 && input.isFinished();
     }
 
-    long bytesRead() {
-        return read;
-    }
-
     private void pump() {
         lock.lock();
         try {
@@ -110,7 +105,6 @@ final class RequestBodyReader implements ReadListener {
                     return;
                 }
                 if (n > 0) {
-                    read += n;
                     pending.addAndGet(n);
                     content.write(ByteBuffer.wrap(buffer, 0, n), Callback.from(() -> sent(n), this::backendFailed));
                 }

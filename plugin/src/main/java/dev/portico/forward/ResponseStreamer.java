@@ -74,11 +74,6 @@ final class ResponseStreamer implements WriteListener {
         }
     }
 
-    /** True when no chunk is waiting to be written (under the exchange's lock). */
-    boolean isIdle() {
-        return step == Step.IDLE;
-    }
-
     /**
      * Takes the next chunk, on a Jetty thread. It is flushed unless it completes a body whose
      * Content-Length the backend declared: the end of the response follows at once and writes
