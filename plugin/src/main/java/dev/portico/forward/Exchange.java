@@ -138,15 +138,20 @@ final class Exchange implements AsyncListener {
     }
 
     /**
-     * Joins the async cycle that the servlet just started (each dispatch starts a new one):
-     * from now on the end of the cycle is seen here. {@code inFlight} runs once per exchange,
-     * and {@code onEnd} once when the exchange ends, however it ends.
+     * Joins the async cycle the servlet just started: every cycle of the exchange (a wait for a
+     * starting process, each forwarding attempt) must be joined, because Tomcat drops an async
+     * cycle's listeners when the next one starts, and the end of the last cycle is where the
+     * exchange ends.
      */
-    void started(AsyncContext async, Runnable inFlight, Runnable onEnd) {
+    void join(AsyncContext async) {
         async.addListener(this);
+    }
+
+    /** Counts the exchange in flight (once, however often it is forwarded): {@code onEnd} runs when it ends. */
+    void countInFlight(Runnable inFlight, Runnable onEnd) {
         lock.lock();
         try {
-            if (!counted) {
+            if (!counted && !ended) {
                 counted = true;
                 this.onEnd = onEnd;
                 inFlight.run();
@@ -329,7 +334,7 @@ final class Exchange implements AsyncListener {
         }
         RequestBodyReader reader = bodyReader;
         if (reader != null) {
-            reader.clientEnded(failure);
+            reader.clientEnded();
         }
         if (abort != null) {
             abort.abort(failure != null ? failure : new IOException("the client's exchange ended"));

@@ -104,11 +104,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         Exchange exchange = Exchange.of(request);
         if (exchange == null || exchange.reserved()) {
             // Portico's own path below the app (the shutdown message) is never a client's to reach
+            closeIfBodyUnread(request, response);
             response.sendError(HttpServletResponse.SC_NOT_FOUND);
             return;
         }
         if (exchange.startFailure() != null) {
-            startFailurePage(exchange.startFailure()).send(response);
+            sendStartFailure(request, response, exchange.startFailure());
             return;
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
@@ -122,14 +123,14 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 // an upgrade must call request.upgrade() before service() returns, so it cannot park
                 exchange.backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
             } catch (ExecutionException e) {
-                startFailurePage((StartFailure) e.getCause()).send(response);
+                sendStartFailure(request, response, (StartFailure) e.getCause());
                 return;
             } catch (TimeoutException e) {
-                startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
+                sendStartFailure(request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                startFailurePage(new StartFailure(String.valueOf(e), "", null)).send(response);
+                sendStartFailure(request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             }
         }
@@ -169,6 +170,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<BackendProcess> ready) {
         AsyncContext async = request.startAsync();
         async.setTimeout(0);
+        exchange.join(async);
         ready.whenComplete((backend, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
@@ -177,12 +179,26 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             } else {
                 exchange.backend(backend);
             }
-            async.dispatch();
+            // a client that left meanwhile has ended the exchange: nothing to dispatch
+            exchange.withClient((clientRequest, response) -> async.dispatch());
         });
     }
 
-    private StatusPage startFailurePage(StartFailure failure) {
-        return StatusPage.processFailure(appName, failure, !config.disableStartUpErrorPage());
+    private void sendStartFailure(HttpServletRequest request, HttpServletResponse response, StartFailure failure)
+            throws IOException {
+        closeIfBodyUnread(request, response);
+        StatusPage.processFailure(appName, failure, !config.disableStartUpErrorPage()).send(response);
+    }
+
+    /**
+     * An answer given without reading the request's body: Tomcat would skip what is left of it
+     * only up to {@code maxSwallowSize}, and a chunked body has no length to judge by, so the
+     * answer says honestly that the connection ends here.
+     */
+    private void closeIfBodyUnread(HttpServletRequest request, HttpServletResponse response) {
+        if (hasContent(request)) {
+            response.setHeader("Connection", "close");
+        }
     }
 
     /**
@@ -223,7 +239,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /**
      * One pass over the client's headers: drops Host (the backend's is its loopback address;
      * X-Forwarded-Host carries the client's), hop-by-hop headers, headers named by Connection,
-     * Expect (the front has answered it), and every header Portico owns
+     * Expect (the front has answered it), Proxy (CGI-style backends take it for their own
+     * outgoing proxy: "httpoxy"), and every header Portico owns
      * ({@link ForwardedHeaders#isManaged}), then copies the rest as sent.
      */
     @Override
@@ -238,7 +255,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
                 String name = names.nextElement();
                 String lower = name.toLowerCase(Locale.ROOT);
-                if (lower.equals("host") || lower.equals("expect") || HOP_HEADERS.contains(lower)
+                if (lower.equals("host") || lower.equals("expect") || lower.equals("proxy") || HOP_HEADERS.contains(lower)
                         || ForwardedHeaders.isManagedLowerCase(lower)
                         || (connectionHeaders != null && connectionHeaders.contains(lower))) {
                     continue;
@@ -280,22 +297,22 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     /**
      * The last step of service(), on the container thread once the async cycle has started: the
-     * exchange joins the cycle, the response gets its write listener (once: a retry's dispatch
-     * keeps it), and the backend request goes out.
+     * exchange joins the cycle, the response gets its write listener (in every cycle: Tomcat
+     * clears non-blocking listeners at a dispatch, so a retry registers a new one), and the
+     * backend request goes out.
      */
     @Override
     protected void sendProxyRequest(HttpServletRequest request, HttpServletResponse response, Request proxyRequest) {
         Exchange exchange = Exchange.of(request);
-        exchange.started(request.getAsyncContext(), supervisor::requestStarted, supervisor::requestEnded);
-        if (exchange.streamer() == null) {
-            try {
-                ServletOutputStream output = response.getOutputStream();
-                ResponseStreamer streamer = new ResponseStreamer(exchange, output);
-                exchange.streamer(streamer);
-                output.setWriteListener(streamer);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        exchange.join(request.getAsyncContext());
+        exchange.countInFlight(supervisor::requestStarted, supervisor::requestEnded);
+        try {
+            ServletOutputStream output = response.getOutputStream();
+            ResponseStreamer streamer = new ResponseStreamer(exchange, output);
+            exchange.streamer(streamer);
+            output.setWriteListener(streamer);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         exchange.backendRequest(proxyRequest);
         super.sendProxyRequest(request, response, proxyRequest);
@@ -355,6 +372,15 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         public void onComplete(Result result) {
             if (result.isSucceeded()) {
                 exchange.complete((request, response) -> { });
+            } else if (exchange.whileOpen((request, response) -> exchange.streamer().isWhole())) {
+                // The backend answered in full without reading the whole body (a 413, an early
+                // 401) and closed, which fails Jetty's exchange: its answer is the answer, and the
+                // client's connection cannot carry on.
+                exchange.complete((request, response) -> {
+                    if (!response.isCommitted()) {
+                        response.setHeader("Connection", "close");
+                    }
+                });
             } else {
                 backendFailed(exchange, result.getResponse(), result.getFailure());
             }

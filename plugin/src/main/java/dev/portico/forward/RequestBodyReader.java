@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -21,31 +23,41 @@ import org.eclipse.jetty.util.Callback;
  * <p>Jetty's own reader (AsyncProxyServlet.StreamReader) closes the backend body from
  * {@code onAllDataRead} while its read loop, on a Jetty thread, may still be about to write the
  * last chunk: Tomcat calls {@code onAllDataRead} as soon as the input is finished, so under load
- * bodies lost their last bytes ("incorrect content-length 4096!=7016"). Here every read, the end
- * of the body and its failure go through one lock, so the body is closed after its last chunk and
- * never twice.
+ * bodies lost their last bytes ("incorrect content-length 4096!=7016"). Here every event — data
+ * available, all data read, a failure, the backend taking a chunk, the end of the exchange — only
+ * asks for a {@link #drain}, and one thread at a time drains: whoever finds the reader idle runs
+ * the loop, and runs it again for every request that came meanwhile. So the body is closed after
+ * its last chunk and never twice, and no event waits: a container thread that holds Tomcat's
+ * connection lock never waits for a Jetty thread that is reading (a read can itself need that
+ * lock, when it reaches the end of a chunked body and Tomcat dispatches onAllDataRead inline).
  *
  * <p>Reads happen on container threads (Tomcat's {@code onDataAvailable}) except after a pause:
  * when {@value #PAUSE_AT} bytes wait for the backend, reading stops, and the Jetty thread that
  * sees the backlog drop below {@value #RESUME_AT} resumes it (the Servlet API has no other way
- * back to a container thread). The exchange's end takes the same lock (bounded) before Tomcat
- * may recycle the request, so no read of this reader can touch a recycled request.
+ * back to a container thread). Before the exchange's end lets Tomcat recycle the request it waits,
+ * bounded, for a drain in progress; each step of the loop checks for that end first.
  */
 final class RequestBodyReader implements ReadListener {
 
     private static final int CHUNK = 16 * 1024;
     static final long PAUSE_AT = 256 * 1024;
     static final long RESUME_AT = 64 * 1024;
-    /** How long the end of the exchange waits for a read in progress (one that waits on Tomcat's connection lock is not waited for). */
+    /** How long the end of the exchange waits for a drain in progress (one that waits on Tomcat's connection lock cannot finish meanwhile). */
     private static final long END_WAIT_MILLIS = 200;
 
     private final ServletInputStream input;
     private final AsyncRequestContent content;
     private final Consumer<Throwable> clientFailed;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Drain requests not yet served; the thread that raises it from 0 drains. */
+    private final AtomicInteger requested = new AtomicInteger();
+    /** Held by the draining thread, so that the end of the exchange can wait for it. */
+    private final ReentrantLock draining = new ReentrantLock();
     private final AtomicLong pending = new AtomicLong();
     private final AtomicBoolean paused = new AtomicBoolean();
+    private final AtomicReference<Throwable> clientFailure = new AtomicReference<>();
+    private volatile boolean ended;
     private volatile boolean done;
+    private long read;
 
     /** @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body */
     RequestBodyReader(ServletInputStream input, AsyncRequestContent content, Consumer<Throwable> clientFailed) {
@@ -56,33 +68,80 @@ final class RequestBodyReader implements ReadListener {
 
     @Override
     public void onDataAvailable() {
-        pump();
+        drain();
     }
 
     @Override
     public void onAllDataRead() {
-        lock.lock();
-        try {
-            finish();
-        } finally {
-            lock.unlock();
-        }
+        drain();
     }
 
     @Override
     public void onError(Throwable failure) {
-        failClient(failure);
+        clientFailure.compareAndSet(null, failure);
+        drain();
     }
 
     /** True when the whole body was read and handed on. */
     boolean isComplete() {
-        return done && pending.get() == 0 && input.isFinished();
+        return done && clientFailure.get() == null && pending.get() == 0 && input.isFinished();
     }
 
-    private void pump() {
-        lock.lock();
+    /** Bytes read from the client so far (read by the draining thread; for tests and diagnostics). */
+    long bytesRead() {
+        return read;
+    }
+
+    /**
+     * The client's exchange is over: no read may follow. Never blocks for long: it waits, at most
+     * {@value #END_WAIT_MILLIS} ms, for a drain in progress, so that a read of this reader does
+     * not overlap Tomcat's recycling of the request.
+     */
+    void clientEnded() {
+        ended = true;
+        drain();
         try {
-            while (!done) {
+            if (draining.tryLock(END_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                draining.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void drain() {
+        if (requested.getAndIncrement() != 0) {
+            return;
+        }
+        draining.lock();
+        try {
+            int missed = 1;
+            do {
+                step();
+                missed = requested.addAndGet(-missed);
+            } while (missed != 0);
+        } finally {
+            draining.unlock();
+        }
+    }
+
+    /** Reads what there is to read, unless the body is finished, failed, over its backlog, or no longer wanted. */
+    private void step() {
+        if (done) {
+            return;
+        }
+        if (ended) {
+            done = true;
+            content.fail(new IOException("the client's exchange ended"));
+            return;
+        }
+        Throwable failure = clientFailure.get();
+        if (failure != null) {
+            failClient(failure);
+            return;
+        }
+        try {
+            while (!ended) {
                 if (pending.get() >= PAUSE_AT) {
                     paused.set(true);
                     // the backlog may have drained since: then whoever unpauses goes on reading
@@ -92,7 +151,8 @@ final class RequestBodyReader implements ReadListener {
                     return;
                 }
                 if (input.isFinished()) {
-                    finish();
+                    done = true;
+                    content.close();
                     return;
                 }
                 if (!input.isReady()) {
@@ -101,31 +161,25 @@ final class RequestBodyReader implements ReadListener {
                 byte[] buffer = new byte[CHUNK];
                 int n = input.read(buffer);
                 if (n < 0) {
-                    finish();
+                    done = true;
+                    content.close();
                     return;
                 }
                 if (n > 0) {
+                    read += n;
                     pending.addAndGet(n);
                     content.write(ByteBuffer.wrap(buffer, 0, n), Callback.from(() -> sent(n), this::backendFailed));
                 }
             }
         } catch (IOException | RuntimeException e) {
+            clientFailure.compareAndSet(null, e);
             failClient(e);
-        } finally {
-            lock.unlock();
         }
     }
 
     private void sent(int n) {
         if (pending.addAndGet(-n) < RESUME_AT && paused.compareAndSet(true, false)) {
-            pump();
-        }
-    }
-
-    private void finish() {
-        if (!done) {
-            done = true;
-            content.close();
+            drain();
         }
     }
 
@@ -134,42 +188,9 @@ final class RequestBodyReader implements ReadListener {
     }
 
     private void failClient(Throwable failure) {
-        boolean first;
-        lock.lock();
-        try {
-            first = !done;
-            done = true;
-        } finally {
-            lock.unlock();
-        }
-        if (first) {
-            // answer first: failing the content aborts the backend request, whose failure must find the exchange answered
-            clientFailed.accept(failure);
-            content.fail(failure);
-        }
-    }
-
-    /**
-     * The client's exchange is over: no read may follow. Waits (briefly) for a read in
-     * progress, so that it cannot overlap Tomcat's recycling of the request.
-     */
-    void clientEnded(Throwable failure) {
-        boolean locked = false;
-        try {
-            locked = lock.tryLock(END_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            boolean open = !done;
-            done = true;
-            if (open) {
-                content.fail(failure != null ? failure : new IOException("the client's exchange ended"));
-            }
-        } finally {
-            if (locked) {
-                lock.unlock();
-            }
-        }
+        done = true;
+        // answer first: failing the content aborts the backend request, whose failure must find the exchange answered
+        clientFailed.accept(failure);
+        content.fail(failure);
     }
 }

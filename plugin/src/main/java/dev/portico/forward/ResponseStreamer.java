@@ -42,6 +42,7 @@ final class ResponseStreamer implements WriteListener {
     /** Bytes of a declared Content-Length not yet offered; negative when the length is not known. */
     private long remaining = -1;
     private boolean held;
+    private boolean begun;
     private Callback callback;
     private final AtomicReference<Callback> finished = new AtomicReference<>();
 
@@ -68,10 +69,16 @@ final class ResponseStreamer implements WriteListener {
      */
     void begin(Response backendResponse, jakarta.servlet.http.HttpServletResponse response, boolean idempotent) {
         remaining = declaredLength(backendResponse);
+        begun = true;
         held = idempotent && remaining > 0 && remaining <= HELD_LIMIT;
         if (held && response.getBufferSize() < remaining) {
             response.setBufferSize((int) remaining);
         }
+    }
+
+    /** True when a response with a declared length has been written to its last byte (under the exchange's lock). */
+    boolean isWhole() {
+        return begun && remaining == 0 && step == Step.IDLE;
     }
 
     /**
@@ -96,9 +103,7 @@ final class ResponseStreamer implements WriteListener {
                 this.flush = remaining != 0 && !held;
                 this.callback = callback;
                 this.step = Step.WRITE;
-                if (output.isReady()) {
-                    write();
-                }
+                write();
             });
         } catch (Exchange.ClientGone e) {
             fail(e.getCause());
@@ -122,12 +127,15 @@ final class ResponseStreamer implements WriteListener {
         succeedFinished();
     }
 
-    /** Runs the steps while the output is ready; a finished chunk's callback is left in {@link #finished}. */
+    /**
+     * Runs the steps while the output is ready; a finished chunk's callback is left in
+     * {@link #finished}. Readiness is asked before every step, the first included: Tomcat may
+     * deliver an onWritePossible that was queued before a Jetty thread's write made the output
+     * busy again (the one due to registering the listener, typically), and writing then throws.
+     */
     private void write() throws IOException {
-        while (true) {
+        while (step != Step.IDLE && output.isReady()) {
             switch (step) {
-                case IDLE:
-                    return;
                 case WRITE:
                     output.write(buffer, offset, length);
                     step = flush ? Step.FLUSH : Step.DONE;
@@ -144,9 +152,6 @@ final class ResponseStreamer implements WriteListener {
                     return;
                 default:
                     throw new IllegalStateException(step.name());
-            }
-            if (!output.isReady()) {
-                return;
             }
         }
     }
