@@ -6,6 +6,11 @@
 //   .../big     the first process exits(7); later ones send ?bytes=N (default 8 MiB), back-pressured
 //   .../reject  413 with Connection: close, without reading the request body
 //   .../stream-echo  the request body streamed back as it arrives
+//   .../hints, .../processing, .../continue   a 103, 102 or unsolicited 100, then 200 "final answer"
+//   .../len?n=N  N bytes of 'a' with Content-Length N (none for HEAD)
+//   .../drop     the connection destroyed without an answer (a live process)
+//   .../malformed  an answer with a malformed Content-Length
+//   .../hits     JSON: how many requests each path received
 //   anything else   "ok <bytes of the body> <path>"
 // MODE=failRestart: every process after the first exits(1) before listening.
 'use strict';
@@ -18,9 +23,50 @@ if (marker && !second) fs.writeFileSync(marker, String(process.pid));
 if (second && mode === 'failRestart') {
   setTimeout(() => { console.error('failing restart on purpose'); process.exit(1); }, 300);
 } else {
+  const hits = {};
   http.createServer((req, res) => {
     const u = new URL(req.url, 'http://x');
     const p = u.pathname;
+    hits[p] = (hits[p] || 0) + 1;
+    if (p.endsWith('/hits')) {
+      const b = Buffer.from(JSON.stringify(hits));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': b.length });
+      res.end(b);
+      return;
+    }
+    const finalAnswer = () => setTimeout(() => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 12 });
+      res.end('final answer');
+    }, 50);
+    if (p.endsWith('/hints')) {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      finalAnswer();
+      return;
+    }
+    if (p.endsWith('/processing')) {
+      res.writeProcessing();
+      finalAnswer();
+      return;
+    }
+    if (p.endsWith('/continue')) {
+      res.writeContinue();
+      finalAnswer();
+      return;
+    }
+    if (p.endsWith('/len')) {
+      const n = Number(u.searchParams.get('n'));
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': n });
+      res.end(req.method === 'HEAD' ? undefined : Buffer.alloc(n, 97));
+      return;
+    }
+    if (p.endsWith('/drop')) {
+      req.socket.destroy();
+      return;
+    }
+    if (p.endsWith('/malformed')) {
+      req.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\nhello');
+      return;
+    }
     if (p.endsWith('/die')) {
       if (!second) process.exit(7);
     }

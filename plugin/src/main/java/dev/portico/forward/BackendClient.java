@@ -1,7 +1,9 @@
 package dev.portico.forward;
 
 import org.eclipse.jetty.client.ContinueProtocolHandler;
+import org.eclipse.jetty.client.EarlyHintsProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.ProcessingProtocolHandler;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.ee11.proxy.ProxyServlet;
@@ -45,6 +47,10 @@ public final class BackendClient implements AutoCloseable {
         // Bodies pass through as the backend encoded them.
         client.getContentDecoderFactories().clear();
         client.getProtocolHandlers().clear();
+        // Interim answers (102 Processing, 103 Early Hints) are consumed here; without their
+        // handlers Jetty takes a 1xx for the final answer's head and the exchange never ends.
+        client.getProtocolHandlers().put(new ProcessingProtocolHandler());
+        client.getProtocolHandlers().put(new EarlyHintsProtocolHandler());
         client.getProtocolHandlers().put(new ContinueProtocolHandler() {
             @Override
             protected Runnable onContinue(Request request) {

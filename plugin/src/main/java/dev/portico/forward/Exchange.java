@@ -53,7 +53,8 @@ final class Exchange implements AsyncListener {
     // Set on container threads and where a start completes, between dispatches; read by Jetty threads.
     private volatile BackendProcess backend;
     private volatile StartFailure startFailure;
-    private volatile boolean retried;
+    private volatile int retriesSeen;
+    private volatile int retriesUnseen;
     private volatile RequestBodyReader bodyReader;
     private volatile ResponseStreamer streamer;
 
@@ -111,13 +112,24 @@ final class Exchange implements AsyncListener {
         this.startFailure = failure;
     }
 
-    boolean retried() {
-        return retried;
+    /**
+     * Whether one more attempt is allowed: after a refused connection (never seen by the
+     * backend; a dying process refuses, then its successor answers) twice; after a failure the
+     * backend may have seen (idempotent requests only) once, and once more if the process it
+     * went to has died since (the first attempt may have met it in the moment before it was
+     * known dead).
+     */
+    boolean mayRetry(boolean neverSeen, boolean backendAlive) {
+        return neverSeen ? retriesUnseen < 2 : retriesSeen == 0 || (retriesSeen == 1 && !backendAlive);
     }
 
-    /** Marks the one retry on the next process and forgets the backend that failed. */
-    void retrying() {
-        retried = true;
+    /** Counts the attempt and forgets the backend that failed (the next one is chosen afresh). */
+    void retrying(boolean neverSeen) {
+        if (neverSeen) {
+            retriesUnseen++;
+        } else {
+            retriesSeen++;
+        }
         backend = null;
     }
 

@@ -27,6 +27,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpResponseException;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
@@ -63,8 +64,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static final StringManager sm = StringManager.getManager(ForwardingServlet.class);
 
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
-    /** How long a request that met a closed port waits for the dying process to be gone. */
+    /** How long a retried request waits for a dying process to be gone, so that its successor serves it. */
     private static final Duration EXIT_GRACE = Duration.ofSeconds(2);
+    /** How long it waits when the process still looks alive (a keep-alive race, or a crash not yet reaped). */
+    private static final Duration LIVE_GRACE = Duration.ofMillis(100);
 
     private final transient ProcessSupervisor supervisor;
     private final transient BackendClient client;
@@ -454,22 +457,27 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     /**
      * A backend that died — or is dying — between a crash and the supervisor hearing of it
-     * refuses the connection, or closes a pooled one before answering, or dies while answering.
-     * Such a request is sent again, once, to the next process instead of being answered 502, when
-     * that is safe: it has no body (part of one may already have been read from the client),
-     * nothing of the answer reached the client (small answers of idempotent requests are held
-     * until complete for this reason: {@link ResponseStreamer}), and either the backend never saw
-     * it (connection refused) or its method is idempotent (RFC 9110, 9.2.2), so a backend that
-     * did see it is none the worse.
+     * refuses the connection, or closes a pooled one before answering, or dies while answering;
+     * a live one may close an idle keep-alive connection just as the request goes out on it.
+     * Such a request is sent again instead of being answered 502 when that is safe: it has no
+     * body (part of one may already have been read from the client), nothing of the answer
+     * reached the client (small answers of idempotent requests are held until complete for this
+     * reason: {@link ResponseStreamer}), the failure is not the backend's malformed answer (it
+     * would only repeat), and either the backend never saw it (connection refused) or its method
+     * is idempotent (RFC 9110, 9.2.2), so a backend that did see it is none the worse. A process
+     * that has exited, or refused, is waited for (bounded) so the next attempt goes to its
+     * successor; a live one gets a moment to turn out dead, then the next attempt
+     * ({@link Exchange#mayRetry} bounds how often).
      */
     private boolean retryOnNextProcess(Exchange exchange, Throwable failure) {
         boolean neverSeen = failure instanceof ConnectException;
         HttpServletRequest request = exchange.request();
-        if (!(neverSeen || isIdempotent(request)) || exchange.bodyReader() != null || exchange.retried()
-                || failure instanceof TimeoutException) {
+        BackendProcess backend = exchange.backend();
+        if (!(neverSeen || isIdempotent(request)) || !exchange.mayRetry(neverSeen, backend.isAlive())
+                || exchange.bodyReader() != null || failure instanceof TimeoutException
+                || failure instanceof HttpResponseException) {
             return false;
         }
-        BackendProcess backend = exchange.backend();
         if (!exchange.whileOpen((clientRequest, response) -> {
             if (response.isCommitted() || !clientRequest.isAsyncStarted()) {
                 return false;
@@ -481,8 +489,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             // committed, or the client already left: in the second case nothing more is owed to anyone
             return exchange.isEnded();
         }
-        exchange.retrying();
-        supervisor.awaitExit(backend, EXIT_GRACE).whenComplete((ignored, error) ->
+        exchange.retrying(neverSeen);
+        // A crashed process can look alive until it is reaped: a live one gets a moment to exit.
+        Duration grace = neverSeen || !backend.isAlive() ? EXIT_GRACE : LIVE_GRACE;
+        supervisor.awaitExit(backend, grace).whenComplete((ignored, error) ->
                 exchange.withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch()));
         return true;
     }

@@ -26,7 +26,8 @@ import dev.portico.testing.RawHttp;
  * Edge cases of the forwarding path found by attacking it, each against a real Node backend
  * (integration-tests/backends/node/edge-cases.js) whose behaviour depends on the path and on
  * whether it is the app's first process: a retry into a restart that fails, a retried answer
- * to a client that does not read, an upload the backend refuses before reading it.
+ * to a client that does not read, an upload the backend refuses before reading it, interim
+ * (1xx) answers, a live backend that drops a connection or answers malformed, HEAD.
  */
 class ForwardingEdgeCasesTest {
 
@@ -186,6 +187,75 @@ class ForwardingEdgeCasesTest {
                 c.abort();
                 upload.cancel(true);
             }
+        }
+    }
+
+    private static RawHttp.Answer rawGet(String path) throws IOException {
+        try (RawHttp connection = new RawHttp(port(), 8_000)) {
+            connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            return connection.read();
+        }
+    }
+
+    /** A backend's 102 or 103 (or an unsolicited 100) is interim: it used to become the final answer's head and wedge the request. */
+    @Test
+    @Timeout(60)
+    void interimAnswersDoNotReplaceTheFinalOne() throws Exception {
+        app("interim", "requestTimeout=\"00:00:10\"", Map.of());
+        for (String interim : new String[] {"hints", "processing", "continue"}) {
+            RawHttp.Answer answer = rawGet("/interim/" + interim);
+            assertEquals(200, answer.status(), interim);
+            assertEquals("final answer", answer.text(), interim);
+        }
+        HostingTomcat.await(() -> Json.fields(tomcat.get("/portico-status").body(), "inFlight").stream().allMatch("0"::equals),
+                Duration.ofSeconds(5), "no request left in flight");
+    }
+
+    /**
+     * A live backend that drops a GET's connection may have closed an idle keep-alive connection
+     * just as the request went out: the GET is sent once more at once (it is idempotent), then
+     * answered 502 — never held for the grace a dying process gets.
+     */
+    @Test
+    @Timeout(60)
+    void aLiveBackendThatDropsAGetIsTriedOnceMoreAtOnce() throws Exception {
+        app("dropping", "", Map.of());
+        assertEquals(200, tomcat.get("/dropping/ok").statusCode());
+        long begin = System.nanoTime();
+        RawHttp.Answer answer = rawGet("/dropping/drop");
+        long millis = (System.nanoTime() - begin) / 1_000_000;
+        assertEquals(502, answer.status());
+        assertTrue(millis < 1500, "the 502 took " + millis + " ms");
+        assertEquals(List.of("2"), Json.fields(rawGet("/dropping/hits").text(), "/dropping/drop"));
+    }
+
+    /** A malformed answer would only repeat: it is answered 502 at once and never sent again. */
+    @Test
+    @Timeout(60)
+    void aMalformedAnswerIsNotRetried() throws Exception {
+        app("malformed", "", Map.of());
+        assertEquals(200, tomcat.get("/malformed/ok").statusCode());
+        long begin = System.nanoTime();
+        RawHttp.Answer answer = rawGet("/malformed/malformed");
+        long millis = (System.nanoTime() - begin) / 1_000_000;
+        assertEquals(502, answer.status());
+        assertTrue(millis < 1500, "the 502 took " + millis + " ms");
+        assertEquals(List.of("1"), Json.fields(rawGet("/malformed/hits").text(), "/malformed/malformed"));
+    }
+
+    /** HEAD with a declared length, held (at most 64 KiB) or not, and zero: the length goes on, no body, the connection stays usable. */
+    @Test
+    @Timeout(60)
+    void headKeepsTheDeclaredLengthAndTheConnection() throws Exception {
+        app("head", "", Map.of());
+        try (RawHttp connection = new RawHttp(port(), 8_000)) {
+            for (int n : new int[] {1000, 1_000_000, 0}) {
+                connection.send("HEAD /head/len?n=" + n + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                RawHttp.Answer answer = connection.readHead();
+                assertEquals(String.valueOf(n), answer.header("content-length"), "HEAD n=" + n);
+            }
+            connection.send("GET /head/len?n=5 HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("aaaaa", connection.read().text());
         }
     }
 }

@@ -78,6 +78,15 @@ public final class RawHttp implements AutoCloseable {
 
     /** Reads one response (skipping 1xx interim responses); EOFException when the connection closed first. */
     public Answer read() throws IOException {
+        return read(true);
+    }
+
+    /** Reads the head of one response (an answer to HEAD, say): no body is read. */
+    public Answer readHead() throws IOException {
+        return read(false);
+    }
+
+    private Answer read(boolean withBody) throws IOException {
         while (true) {
             String statusLine = line();
             int status = Integer.parseInt(statusLine.split(" ")[1]);
@@ -90,7 +99,7 @@ public final class RawHttp implements AutoCloseable {
             if (status >= 100 && status < 200) {
                 continue;
             }
-            return new Answer(status, headers, body(headers));
+            return new Answer(status, headers, withBody ? body(headers) : new byte[0]);
         }
     }
 
