@@ -47,6 +47,7 @@ final class Exchange implements AsyncListener {
     private boolean ended;
     private boolean clientFailed;
     private boolean counted;
+    private ClientAction deferredEnd;
     private Runnable onEnd;
     private org.eclipse.jetty.client.Request backendRequest;
 
@@ -234,29 +235,63 @@ final class Exchange implements AsyncListener {
         }
     }
 
-    /** Ends the exchange from the forwarding side: {@code last} writes the end of the answer, then the cycle completes. */
+    /**
+     * Ends the exchange from the forwarding side: {@code last} writes the end of the answer, then
+     * the cycle completes. Until Tomcat has made its first write callback of the cycle (the one
+     * registering the write listener asks for, run by the container thread right after
+     * {@code service()}), the end waits for that callback and happens in it: completing from a
+     * Jetty thread while the container thread is still working through that round of dispatches
+     * lets Tomcat process a read event in a completing state (SEVERE "asyncOperation() is not
+     * valid … COMPLETING", and the keep-alive connection closed without an answer).
+     */
     boolean complete(ClientAction last) {
+        return complete(last, false);
+    }
+
+    /**
+     * {@link #complete}, at once if {@code now}: for an answer that cannot wait, because Tomcat
+     * closes the connection as soon as the current callback unwinds (a request body it refused).
+     */
+    boolean complete(ClientAction last, boolean now) {
         lock.lock();
         try {
             if (!open()) {
                 return false;
             }
-            try {
-                last.run(request, response);
-            } catch (IOException | RuntimeException e) {
-                closeConnection();
+            ResponseStreamer current = streamer;
+            if (!now && current != null && !current.wasCalled()) {
+                deferredEnd = last;
+                return true;
             }
-            ended = true;
-            try {
-                if (request.isAsyncStarted()) {
-                    request.getAsyncContext().complete();
-                }
-            } catch (IllegalStateException e) {
-                // Tomcat is already ending the cycle (an error it dispatched): it completes it itself
-            }
+            completeLocked(last);
             return true;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Runs an end that waited for Tomcat's first write callback (under the lock, from that callback). */
+    void completeDeferred() {
+        ClientAction last = deferredEnd;
+        if (last != null && open()) {
+            deferredEnd = null;
+            completeLocked(last);
+        }
+    }
+
+    private void completeLocked(ClientAction last) {
+        try {
+            last.run(request, response);
+        } catch (IOException | RuntimeException e) {
+            closeConnection();
+        }
+        ended = true;
+        try {
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().complete();
+            }
+        } catch (IllegalStateException e) {
+            // Tomcat is already ending the cycle (an error it dispatched): it completes it itself
         }
     }
 

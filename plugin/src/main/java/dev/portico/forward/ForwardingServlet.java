@@ -440,7 +440,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             response.setHeader("Connection", "close");
             // written and closed here: Tomcat closes the connection as soon as this read's failure unwinds
             StatusPage.badRequest(sm.getString("forward.clientBodyPage")).send(response);
-        });
+        }, true);
     }
 
     /**

@@ -43,6 +43,7 @@ final class ResponseStreamer implements WriteListener {
     private long remaining = -1;
     private boolean held;
     private boolean begun;
+    private boolean called;
     private Callback callback;
     private final AtomicReference<Callback> finished = new AtomicReference<>();
 
@@ -74,6 +75,11 @@ final class ResponseStreamer implements WriteListener {
         if (held && response.getBufferSize() < remaining) {
             response.setBufferSize((int) remaining);
         }
+    }
+
+    /** True once Tomcat has called onWritePossible in this cycle (under the exchange's lock). */
+    boolean wasCalled() {
+        return called;
     }
 
     /** True when a response with a declared length has been written to its last byte (under the exchange's lock). */
@@ -119,7 +125,13 @@ final class ResponseStreamer implements WriteListener {
     @Override
     public void onWritePossible() throws IOException {
         try {
-            exchange.withClient((request, response) -> write());
+            exchange.withClient((request, response) -> {
+                called = true;
+                write();
+                if (step == Step.IDLE) {
+                    exchange.completeDeferred();
+                }
+            });
         } catch (Exchange.ClientGone e) {
             fail(e.getCause());
             return;

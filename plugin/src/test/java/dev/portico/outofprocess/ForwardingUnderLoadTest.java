@@ -68,52 +68,42 @@ class ForwardingUnderLoadTest {
     void concurrentKeepAliveBodiesOfEverySizeArriveWhole() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-        List<Future<?>> done = new ArrayList<>();
-        for (int c = 0; c < CLIENTS; c++) {
-            int client = c;
-            done.add(clients.submit(() -> {
-                Random random = new Random(client);
-                RawHttp connection = null;
-                for (int i = 0; i < 120; i++) {
-                    int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
-                    boolean chunked = (i + client) % 3 == 0;
-                    boolean expectContinue = (i + client) % 5 == 0;
-                    byte[] body = new byte[size];
-                    random.nextBytes(body);
-                    String id = client + "-" + i;
-                    String head = "POST /load/echo?id=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + (expectContinue ? "Expect: 100-continue\r\n" : "");
-                    sent.incrementAndGet();
-                    try {
-                        if (connection == null) {
-                            connection = new RawHttp(port(), 30_000);
-                        }
-                        RawHttp.Answer answer = chunked ? connection.exchangeChunked(head, body, 1 + random.nextInt(9000))
-                                : connection.exchange(head, body);
-                        String json = answer.text();
-                        if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
-                                || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
-                                || !sha256(body).equals(Json.field(json, "bodySha256"))) {
-                            failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
-                                    + json.substring(0, Math.min(200, json.length())));
-                        }
-                        if (answer.closesConnection()) {
-                            connection.close();
-                            connection = null;
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        failures.add(id + " (" + size + " B, chunked " + chunked + "): " + e);
+        concurrently(CLIENTS, client -> {
+            Random random = new Random(client);
+            RawHttp connection = null;
+            for (int i = 0; i < 120; i++) {
+                int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
+                boolean chunked = (i + client) % 3 == 0;
+                boolean expectContinue = (i + client) % 5 == 0;
+                byte[] body = new byte[size];
+                random.nextBytes(body);
+                String id = client + "-" + i;
+                String head = "POST /load/echo?id=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + (expectContinue ? "Expect: 100-continue\r\n" : "");
+                sent.incrementAndGet();
+                try {
+                    if (connection == null) {
+                        connection = new RawHttp(port(), 30_000);
+                    }
+                    RawHttp.Answer answer = chunked ? connection.exchangeChunked(head, body, 1 + random.nextInt(9000))
+                            : connection.exchange(head, body);
+                    String json = answer.text();
+                    if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
+                            || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
+                            || !sha256(body).equals(Json.field(json, "bodySha256"))) {
+                        failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
+                                + json.substring(0, Math.min(200, json.length())));
+                    }
+                    if (answer.closesConnection()) {
+                        connection.close();
                         connection = null;
                     }
+                } catch (IOException | RuntimeException e) {
+                    failures.add(id + " (" + size + " B, chunked " + chunked + "): " + e);
+                    connection = null;
                 }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(170, TimeUnit.SECONDS);
-        }
-        clients.shutdown();
+            }
+        });
         System.out.println("[load] keep-alive bodies: sent " + sent + ", failed " + failures.size());
         assertTrue(failures.isEmpty(), failures.size() + " of " + sent + " lost or corrupted, e.g. " + failures.stream().limit(5).toList());
     }
@@ -128,53 +118,43 @@ class ForwardingUnderLoadTest {
     void abandonedStreamsLeaveOtherExchangesWhole() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-        List<Future<?>> done = new ArrayList<>();
-        for (int c = 0; c < CLIENTS; c++) {
-            int client = c;
-            done.add(clients.submit(() -> {
-                Random random = new Random(100 + client);
-                for (int i = 0; i < 40; i++) {
-                    String id = client + "-" + i;
-                    sent.incrementAndGet();
-                    try {
-                        if (client % 2 == 0) {
-                            // abandon a stream after a random part of it
-                            RawHttp abandoned = new RawHttp(port(), 10_000);
-                            abandoned.send("GET /load/sse?count=40&intervalMs=5&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                            abandoned.readSome(1 + random.nextInt(300));
-                            abandoned.abort();
-                        }
-                        try (RawHttp connection = new RawHttp(port(), 20_000)) {
-                            connection.send("GET /load/sse?count=6&intervalMs=3&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                            RawHttp.Answer stream = connection.read();
-                            String expected = "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n";
-                            if (stream.status() != 200 || !expected.equals(stream.text())) {
-                                failures.add("stream " + id + ": " + stream.status() + " " + stream.text());
-                            }
-                            int bytes = 1 + random.nextInt(200_000);
-                            connection.send("GET /load/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                            RawHttp.Answer download = connection.read();
-                            if (download.status() != 200 || !isPattern(download.body(), bytes)) {
-                                failures.add("download " + id + ": " + download.status() + " " + download.body().length + " B");
-                            }
-                            connection.send("GET /load/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                            RawHttp.Answer echo = connection.read();
-                            if (echo.status() != 200 || !("id=" + id).equals(Json.field(echo.text(), "query"))) {
-                                failures.add("echo " + id + ": " + echo.status() + " " + echo.text());
-                            }
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        failures.add(id + ": " + e);
+        concurrently(CLIENTS, client -> {
+            Random random = new Random(100 + client);
+            for (int i = 0; i < 40; i++) {
+                String id = client + "-" + i;
+                sent.incrementAndGet();
+                try {
+                    if (client % 2 == 0) {
+                        // abandon a stream after a random part of it
+                        RawHttp abandoned = new RawHttp(port(), 10_000);
+                        abandoned.send("GET /load/sse?count=40&intervalMs=5&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        abandoned.readSome(1 + random.nextInt(300));
+                        abandoned.abort();
                     }
+                    try (RawHttp connection = new RawHttp(port(), 20_000)) {
+                        connection.send("GET /load/sse?count=6&intervalMs=3&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        RawHttp.Answer stream = connection.read();
+                        String expected = "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n";
+                        if (stream.status() != 200 || !expected.equals(stream.text())) {
+                            failures.add("stream " + id + ": " + stream.status() + " " + stream.text());
+                        }
+                        int bytes = 1 + random.nextInt(200_000);
+                        connection.send("GET /load/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        RawHttp.Answer download = connection.read();
+                        if (download.status() != 200 || !isPattern(download.body(), bytes)) {
+                            failures.add("download " + id + ": " + download.status() + " " + download.body().length + " B");
+                        }
+                        connection.send("GET /load/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        RawHttp.Answer echo = connection.read();
+                        if (echo.status() != 200 || !("id=" + id).equals(Json.field(echo.text(), "query"))) {
+                            failures.add("echo " + id + ": " + echo.status() + " " + echo.text());
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    failures.add(id + ": " + e);
                 }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(170, TimeUnit.SECONDS);
-        }
-        clients.shutdown();
+            }
+        });
         System.out.println("[load] abandoned streams: rounds " + sent + ", failed " + failures.size());
         assertTrue(failures.isEmpty(), failures.size() + " of " + sent + " rounds failed, e.g. " + failures.stream().limit(5).toList());
     }
@@ -200,78 +180,69 @@ class ForwardingUnderLoadTest {
         AtomicInteger kills = new AtomicInteger();
         AtomicInteger cutLarge = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS + 1);
-        List<Future<?>> done = new ArrayList<>();
-        done.add(clients.submit(() -> {
-            while (System.nanoTime() < deadline) {
-                Thread.sleep(1500);
-                String pid = Json.field(tomcat.get("/victim/env").body(), "pid");
-                if (pid != null) {
-                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(process -> {
-                        process.destroyForcibly();
-                        kills.incrementAndGet();
-                    });
-                }
-            }
-            return null;
-        }));
-        for (int c = 0; c < CLIENTS; c++) {
-            int client = c;
-            done.add(clients.submit(() -> {
-                Random random = new Random(200 + client);
-                RawHttp connection = null;
-                for (int i = 0; System.nanoTime() < deadline; i++) {
-                    String id = client + "-" + i;
-                    boolean post = client % 3 == 2;
-                    try {
-                        if (connection == null) {
-                            connection = new RawHttp(port(), 30_000);
-                        }
-                        RawHttp.Answer answer;
-                        if (post) {
-                            posts.incrementAndGet();
-                            byte[] body = new byte[random.nextInt(20_000)];
-                            random.nextBytes(body);
-                            answer = connection.exchange("POST /victim/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n", body);
-                            if (answer.status() == 502) {
-                                posts502.incrementAndGet();
-                            } else if (answer.status() != 200 || !sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
-                                failures.add("POST " + id + ": " + answer.status() + " " + answer.text());
-                            }
-                        } else {
-                            gets.incrementAndGet();
-                            int bytes = random.nextInt(i % 4 == 0 ? 300_000 : 64 * 1024);
-                            connection.send("GET /victim/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                            try {
-                                answer = connection.read();
-                            } catch (java.io.EOFException cut) {
-                                if (bytes <= 64 * 1024 || !cut.getMessage().startsWith("body cut")) {
-                                    throw cut;
-                                }
-                                cutLarge.incrementAndGet();
-                                connection = null;
-                                continue;
-                            }
-                            if (answer.status() != 200 || !isPattern(answer.body(), bytes)) {
-                                failures.add("GET " + id + ": " + answer.status() + " " + answer.body().length + " B");
-                            }
-                        }
-                        if (answer.closesConnection()) {
-                            connection.close();
-                            connection = null;
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        failures.add((post ? "POST " : "GET ") + id + ": " + e);
-                        connection = null;
+        // the last of the threads is the killer; the others are clients
+        concurrently(CLIENTS + 1, client -> {
+            if (client == CLIENTS) {
+                while (System.nanoTime() < deadline) {
+                    Thread.sleep(1500);
+                    String pid = Json.field(tomcat.get("/victim/env").body(), "pid");
+                    if (pid != null) {
+                        ProcessHandle.of(Long.parseLong(pid)).ifPresent(process -> {
+                            process.destroyForcibly();
+                            kills.incrementAndGet();
+                        });
                     }
                 }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(170, TimeUnit.SECONDS);
-        }
-        clients.shutdown();
+                return;
+            }
+            Random random = new Random(200 + client);
+            RawHttp connection = null;
+            for (int i = 0; System.nanoTime() < deadline; i++) {
+                String id = client + "-" + i;
+                boolean post = client % 3 == 2;
+                try {
+                    if (connection == null) {
+                        connection = new RawHttp(port(), 30_000);
+                    }
+                    RawHttp.Answer answer;
+                    if (post) {
+                        posts.incrementAndGet();
+                        byte[] body = new byte[random.nextInt(20_000)];
+                        random.nextBytes(body);
+                        answer = connection.exchange("POST /victim/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n", body);
+                        if (answer.status() == 502) {
+                            posts502.incrementAndGet();
+                        } else if (answer.status() != 200 || !sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
+                            failures.add("POST " + id + ": " + answer.status() + " " + answer.text());
+                        }
+                    } else {
+                        gets.incrementAndGet();
+                        int bytes = random.nextInt(i % 4 == 0 ? 300_000 : 64 * 1024);
+                        connection.send("GET /victim/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        try {
+                            answer = connection.read();
+                        } catch (java.io.EOFException cut) {
+                            if (bytes <= 64 * 1024 || !cut.getMessage().startsWith("body cut")) {
+                                throw cut;
+                            }
+                            cutLarge.incrementAndGet();
+                            connection = null;
+                            continue;
+                        }
+                        if (answer.status() != 200 || !isPattern(answer.body(), bytes)) {
+                            failures.add("GET " + id + ": " + answer.status() + " " + answer.body().length + " B");
+                        }
+                    }
+                    if (answer.closesConnection()) {
+                        connection.close();
+                        connection = null;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    failures.add((post ? "POST " : "GET ") + id + ": " + e);
+                    connection = null;
+                }
+            }
+        });
         System.out.println("[load] kills: " + kills + ", GETs " + gets + " (large ones cut mid-stream: " + cutLarge
                 + "), POSTs " + posts + " (502: " + posts502 + "), failed " + failures.size());
         assertTrue(kills.get() >= 4, "the backend was killed only " + kills + " times");
@@ -285,6 +256,32 @@ class ForwardingUnderLoadTest {
             String status = tomcat.get("/portico-status").body();
             return !status.contains("\"inFlight\":") || Json.fields(status, "inFlight").stream().allMatch("0"::equals);
         }, java.time.Duration.ofSeconds(10), "no request in flight: " + tomcat.get("/portico-status").body());
+    }
+
+    /** A client's loop; {@code client} numbers the concurrent clients from 0. */
+    @FunctionalInterface
+    private interface ClientLoop {
+        void run(int client) throws Exception;
+    }
+
+    /** Runs {@code clients} loops at once and waits for all (bounded): a failure of one fails the test. */
+    private static void concurrently(int clients, ClientLoop loop) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                done.add(threads.submit(() -> {
+                    loop.run(client);
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(170, TimeUnit.SECONDS);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     private static boolean isPattern(byte[] body, int length) {
