@@ -237,12 +237,12 @@ final class Exchange implements AsyncListener {
 
     /**
      * Ends the exchange from the forwarding side: {@code last} writes the end of the answer, then
-     * the cycle completes. Until Tomcat has made its first write callback of the cycle (the one
-     * registering the write listener asks for, run by the container thread right after
-     * {@code service()}), the end waits for that callback and happens in it: completing from a
-     * Jetty thread while the container thread is still working through that round of dispatches
-     * lets Tomcat process a read event in a completing state (SEVERE "asyncOperation() is not
-     * valid … COMPLETING", and the keep-alive connection closed without an answer).
+     * the cycle completes — on a container thread when the backend was quicker than Tomcat: the
+     * end waits for Tomcat's first write callback of the cycle (the one registering the write
+     * listener asks for) and, when the request has a body, for onAllDataRead, and happens in the
+     * last of them. Completing from a Jetty thread while Tomcat still had such an event queued or
+     * armed let it process a read in a completing state (SEVERE "asyncOperation() is not valid …
+     * COMPLETING", and the keep-alive connection closed without an answer).
      */
     boolean complete(ClientAction last) {
         return complete(last, false);
@@ -258,8 +258,7 @@ final class Exchange implements AsyncListener {
             if (!open()) {
                 return false;
             }
-            ResponseStreamer current = streamer;
-            if (!now && current != null && !current.wasCalled()) {
+            if (!now && !readyToComplete()) {
                 deferredEnd = last;
                 return true;
             }
@@ -270,12 +269,30 @@ final class Exchange implements AsyncListener {
         }
     }
 
-    /** Runs an end that waited for Tomcat's first write callback (under the lock, from that callback). */
+    /**
+     * Whether Tomcat's non-blocking machinery for this cycle is at rest: its first write callback
+     * has run, and a body read to its end has had its onAllDataRead (a body not read to its end —
+     * the backend failed mid-upload — is not waited for: that answer says Connection: close). Tomcat
+     * processes events it has already queued or armed for the read listener even after
+     * {@code complete()} began, and then fails the connection.
+     */
+    private boolean readyToComplete() {
+        ResponseStreamer writer = streamer;
+        RequestBodyReader reader = bodyReader;
+        return (writer == null || writer.wasCalled()) && (reader == null || !reader.awaitsAllDataRead());
+    }
+
+    /** Runs an end that waited for Tomcat's callbacks, once they have come (from those callbacks, on container threads). */
     void completeDeferred() {
-        ClientAction last = deferredEnd;
-        if (last != null && open()) {
-            deferredEnd = null;
-            completeLocked(last);
+        lock.lock();
+        try {
+            ClientAction last = deferredEnd;
+            if (last != null && open() && readyToComplete()) {
+                deferredEnd = null;
+                completeLocked(last);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

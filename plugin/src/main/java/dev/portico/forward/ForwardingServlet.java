@@ -292,7 +292,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         Exchange exchange = Exchange.of(request);
         AsyncRequestContent content = new AsyncRequestContent();
         RequestBodyReader reader = new RequestBodyReader(request.getInputStream(), content,
-                failure -> clientBodyFailed(exchange, failure));
+                failure -> clientBodyFailed(exchange, failure), exchange::completeDeferred);
         exchange.bodyReader(reader);
         request.getInputStream().setReadListener(reader);
         return content;

@@ -48,6 +48,7 @@ final class RequestBodyReader implements ReadListener {
     private final ServletInputStream input;
     private final AsyncRequestContent content;
     private final Consumer<Throwable> clientFailed;
+    private final Runnable allDataRead;
     /** Drain requests not yet served; the thread that raises it from 0 drains. */
     private final AtomicInteger requested = new AtomicInteger();
     /** Held by the draining thread, so that the end of the exchange can wait for it. */
@@ -57,13 +58,20 @@ final class RequestBodyReader implements ReadListener {
     private final AtomicReference<Throwable> clientFailure = new AtomicReference<>();
     private volatile boolean ended;
     private volatile boolean done;
+    private volatile boolean delivered;
     private long read;
 
-    /** @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body */
-    RequestBodyReader(ServletInputStream input, AsyncRequestContent content, Consumer<Throwable> clientFailed) {
+    /**
+     * @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body
+     * @param allDataRead told when Tomcat has delivered onAllDataRead: only then is its read
+     *        machinery for this request at rest, and the exchange may complete
+     */
+    RequestBodyReader(ServletInputStream input, AsyncRequestContent content, Consumer<Throwable> clientFailed,
+            Runnable allDataRead) {
         this.input = input;
         this.content = content;
         this.clientFailed = clientFailed;
+        this.allDataRead = allDataRead;
     }
 
     @Override
@@ -74,6 +82,17 @@ final class RequestBodyReader implements ReadListener {
     @Override
     public void onAllDataRead() {
         drain();
+        delivered = true;
+        allDataRead.run();
+    }
+
+    /**
+     * True when the whole body has been read but Tomcat has not yet delivered onAllDataRead: it
+     * will (when the current callback returns, or by the dispatch that {@code isReady()} asked
+     * for), and until then its read machinery for this request is not at rest.
+     */
+    boolean awaitsAllDataRead() {
+        return done && !delivered && clientFailure.get() == null && input.isFinished();
     }
 
     @Override
@@ -151,8 +170,7 @@ final class RequestBodyReader implements ReadListener {
                     return;
                 }
                 if (input.isFinished()) {
-                    done = true;
-                    content.close();
+                    finish();
                     return;
                 }
                 if (!input.isReady()) {
@@ -161,8 +179,7 @@ final class RequestBodyReader implements ReadListener {
                 byte[] buffer = new byte[CHUNK];
                 int n = input.read(buffer);
                 if (n < 0) {
-                    done = true;
-                    content.close();
+                    finish();
                     return;
                 }
                 if (n > 0) {
@@ -174,6 +191,22 @@ final class RequestBodyReader implements ReadListener {
         } catch (IOException | RuntimeException e) {
             clientFailure.compareAndSet(null, e);
             failClient(e);
+        }
+    }
+
+    /** The body is read to its end: the backend's body ends, and Tomcat is asked to deliver onAllDataRead. */
+    private void finish() {
+        done = true;
+        content.close();
+        if (delivered) {
+            return;
+        }
+        try {
+            // on a Jetty thread this is what makes Tomcat deliver onAllDataRead (on a container
+            // thread it does so when the current callback returns); the body is whole either way
+            input.isReady();
+        } catch (RuntimeException e) {
+            // delivered meanwhile, and the request has ended: nothing is owed
         }
     }
 

@@ -66,7 +66,7 @@ class RequestBodyReaderTest {
                 async.setTimeout(0);
                 AsyncRequestContent content = new AsyncRequestContent();
                 contentRef[0] = content;
-                RequestBodyReader reader = new RequestBodyReader(req.getInputStream(), content, failure -> { });
+                RequestBodyReader reader = new RequestBodyReader(req.getInputStream(), content, failure -> { }, () -> { });
                 req.getInputStream().setReadListener(new ReadListener() {
                     @Override
                     public void onDataAvailable() throws IOException {
