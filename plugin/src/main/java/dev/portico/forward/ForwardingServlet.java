@@ -107,12 +107,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         Exchange exchange = Exchange.of(request);
         if (exchange == null || exchange.reserved()) {
             // Portico's own path below the app (the shutdown message) is never a client's to reach
-            closeIfBodyUnread(request, response);
+            closeIfBodyUnread(exchange, request, response);
             response.sendError(HttpServletResponse.SC_NOT_FOUND);
             return;
         }
         if (exchange.startFailure() != null) {
-            sendStartFailure(request, response, exchange.startFailure());
+            sendStartFailure(exchange, request, response, exchange.startFailure());
             return;
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
@@ -126,14 +126,14 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 // an upgrade must call request.upgrade() before service() returns, so it cannot park
                 exchange.backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
             } catch (ExecutionException e) {
-                sendStartFailure(request, response, (StartFailure) e.getCause());
+                sendStartFailure(exchange, request, response, (StartFailure) e.getCause());
                 return;
             } catch (TimeoutException e) {
-                sendStartFailure(request, response, new StartFailure(String.valueOf(e), "", null));
+                sendStartFailure(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                sendStartFailure(request, response, new StartFailure(String.valueOf(e), "", null));
+                sendStartFailure(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             }
         }
@@ -187,19 +187,21 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         });
     }
 
-    private void sendStartFailure(HttpServletRequest request, HttpServletResponse response, StartFailure failure)
-            throws IOException {
-        closeIfBodyUnread(request, response);
+    private void sendStartFailure(Exchange exchange, HttpServletRequest request, HttpServletResponse response,
+            StartFailure failure) throws IOException {
+        closeIfBodyUnread(exchange, request, response);
         StatusPage.processFailure(appName, failure, !config.disableStartUpErrorPage()).send(response);
     }
 
     /**
-     * An answer given without reading the request's body: Tomcat would skip what is left of it
-     * only up to {@code maxSwallowSize}, and a chunked body has no length to judge by, so the
-     * answer says honestly that the connection ends here.
+     * An answer given before the request's body was read to its end says so (an honest
+     * {@code Connection: close}) rather than leaving the client to find a closed socket: Tomcat
+     * would skip what is left only up to {@code maxSwallowSize}, and a chunked body has no length
+     * to judge by. Before the body is forwarded (no reader yet), any body is unread.
      */
-    private void closeIfBodyUnread(HttpServletRequest request, HttpServletResponse response) {
-        if (hasContent(request)) {
+    private void closeIfBodyUnread(Exchange exchange, HttpServletRequest request, HttpServletResponse response) {
+        RequestBodyReader reader = exchange == null ? null : exchange.bodyReader();
+        if (reader != null ? !reader.isComplete() : hasContent(request)) {
             response.setHeader("Connection", "close");
         }
     }
@@ -385,12 +387,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                     }
                 });
             } else {
-                backendFailed(exchange, result.getResponse(), result.getFailure());
+                backendFailed(exchange, result.getFailure());
             }
         }
     }
 
-    private void backendFailed(Exchange exchange, Response backendResponse, Throwable failure) {
+    private void backendFailed(Exchange exchange, Throwable failure) {
         if (exchange.isEnded()) {
             // the client left (its exchange aborted this one) or has been answered: nobody to tell
             return;
@@ -419,7 +421,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             }
             log.warn(reason + " [" + request.getMethod() + " " + exchange.target() + "]");
             response.reset();
-            keepAliveOnlyIfBodyRead(exchange, response);
+            closeIfBodyUnread(exchange, request, response);
             StatusPage.gatewayFailure(timeout, reason).send(response);
         });
     }
@@ -441,18 +443,6 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             // written and closed here: Tomcat closes the connection as soon as this read's failure unwinds
             StatusPage.badRequest(sm.getString("forward.clientBodyPage")).send(response);
         }, true);
-    }
-
-    /**
-     * Tomcat keeps a connection alive after an answer only if it can skip what is left of the
-     * request body; when the body was not read to its end the answer says so (an honest
-     * {@code Connection: close}) rather than leaving the client to find a closed socket.
-     */
-    private static void keepAliveOnlyIfBodyRead(Exchange exchange, HttpServletResponse response) {
-        RequestBodyReader reader = exchange.bodyReader();
-        if (reader != null && !reader.isComplete()) {
-            response.setHeader("Connection", "close");
-        }
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
 
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
@@ -68,7 +69,7 @@ final class ResponseStreamer implements WriteListener {
      * nothing committed, and the request is sent again to the next process instead of reaching
      * the client cut. Streams (no declared length, such as server-sent events) are never held.
      */
-    void begin(Response backendResponse, jakarta.servlet.http.HttpServletResponse response, boolean idempotent) {
+    void begin(Response backendResponse, HttpServletResponse response, boolean idempotent) {
         remaining = declaredLength(backendResponse);
         begun = true;
         held = idempotent && remaining > 0 && remaining <= HELD_LIMIT;
