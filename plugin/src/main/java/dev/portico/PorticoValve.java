@@ -28,6 +28,7 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.config.HostingDefaults;
+import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
 import dev.portico.forward.BackendClient;
@@ -62,6 +63,8 @@ public class PorticoValve extends ValveBase {
     private static final Duration THREADS_END_LIMIT = Duration.ofSeconds(5);
 
     private final HostingDefaults defaults = new HostingDefaults();
+    /** Who hears of every hosting transition; the lifecycle hooks when they are configured. */
+    private HostingEvents events = HostingEvents.NONE;
     private String appBase = "apps";
     private int scanIntervalMillis = 200;
     private int forwardingThreads = 64;
@@ -233,8 +236,8 @@ public class PorticoValve extends ValveBase {
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
         ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor,
-                new PorticoThreads("portico-stdout"));
-        catalog = new AppCatalog(appBasePath, new PorticoXml(defaults),
+                new PorticoThreads("portico-stdout"), events);
+        catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
                 !defaults.disableStartUpErrorPage());
         catalog.scan();

@@ -41,13 +41,16 @@ public final class AppCatalog {
 
     private final Path appBase;
     private final PorticoXml parser;
+    private final HostingEvents events;
     private final AppFactory factory;
     private final boolean showConfigDetails;
     private final Map<String, Slot> byName = new HashMap<>();
     private volatile List<Slot> byLongestPath = List.of();
 
-    public AppCatalog(Path appBase, PorticoXml parser, AppFactory factory, boolean showConfigDetails) {
+    public AppCatalog(Path appBase, PorticoXml parser, HostingEvents events, AppFactory factory,
+            boolean showConfigDetails) {
         this.appBase = appBase;
+        this.events = events;
         this.parser = parser;
         this.factory = factory;
         this.showConfigDetails = showConfigDetails;
@@ -109,6 +112,7 @@ public final class AppCatalog {
                 Slot gone = entry.getValue();
                 log.info(sm.getString("catalog.removed", gone.source.name(), gone.source.location()));
                 stopQuietly(gone.app, true);
+                events.appRemoved(gone.source.name(), gone.source.contextPath());
                 it.remove();
                 changed = true;
             }
@@ -141,6 +145,8 @@ public final class AppCatalog {
             slot.fingerprint = fingerprint;
             slot.app = build(source);
             log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), slot.app.describe()));
+            AppStatus status = slot.app.status();
+            events.appDeployed(source.name(), source.contextPath(), status.model(), status.generation());
             stopQuietly(old, true);
         }
         Path offline = source.directory().resolve(APP_OFFLINE);
@@ -151,9 +157,11 @@ public final class AppCatalog {
             slot.offlinePage = readOrNull(offline);
             if (slot.offlinePage != null && !wasOffline) {
                 log.info(sm.getString("catalog.offline", source.name(), offline));
+                events.appOffline(source.name());
                 stopQuietly(slot.app, false);
             } else if (slot.offlinePage == null && wasOffline) {
                 log.info(sm.getString("catalog.online", source.name()));
+                events.appOnline(source.name());
                 rebuilt = true;
             }
         }

@@ -30,8 +30,6 @@ public interface HostedApp {
     /** One line for the log and the status page: what the app is and how it is doing. */
     String describe();
 
-    /** Figures for the status page (name → value), beyond {@link #describe()}; empty by default. */
-    default java.util.Map<String, Object> figures() {
-        return java.util.Map.of();
-    }
+    /** What the app is doing, for the status page, JMX and Portico Express. */
+    AppStatus status();
 }

@@ -13,6 +13,7 @@ final class MisconfiguredApp implements HostedApp {
 
     private final ConfigException error;
     private final boolean showDetails;
+    private final java.time.Instant failedAt = java.time.Instant.now();
 
     MisconfiguredApp(ConfigException error, boolean showDetails) {
         this.error = error;
@@ -27,6 +28,12 @@ final class MisconfiguredApp implements HostedApp {
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
         return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public AppStatus status() {
+        return new AppStatus("misconfigured", "failed", describe(), 0, 0, 0, 0,
+                new AppStatus.Failure(failedAt, error.getMessage()), null, null, java.util.List.of());
     }
 
     @Override

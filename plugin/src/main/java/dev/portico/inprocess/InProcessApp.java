@@ -46,6 +46,7 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
+import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
@@ -90,6 +91,7 @@ public final class InProcessApp implements HostedApp {
     private final Executor executor;
 
     private volatile Generation current;
+    private final AtomicInteger starts = new AtomicInteger();
     private boolean closed;
 
     /**
@@ -178,6 +180,7 @@ public final class InProcessApp implements HostedApp {
                 gen = current;
                 if (gen == null) {
                     gen = new Generation();
+                    starts.incrementAndGet();
                     current = gen;
                     Generation starting = gen;
                     runAsync(starting::start);
@@ -219,6 +222,24 @@ public final class InProcessApp implements HostedApp {
         }
         Generation stopping = gen;
         return runAsync(stopping::drainAndRemove);
+    }
+
+    @Override
+    public AppStatus status() {
+        Generation gen = current;
+        String state;
+        if (gen == null) {
+            state = "idle";
+        } else if (!gen.started.isDone()) {
+            state = "starting";
+        } else {
+            state = gen.failure != null ? "failed" : "running";
+        }
+        AppStatus.Failure failure = gen == null || gen.failure == null ? null
+                : new AppStatus.Failure(gen.failedAt, gen.failure);
+        return new AppStatus("inProcess", state, describe(), gen == null ? 0 : Long.parseLong(gen.version),
+                starts.get(), 0, gen == null ? 0 : gen.inFlight.get(), failure, null, null,
+                java.util.List.of());
     }
 
     @Override
@@ -286,6 +307,7 @@ public final class InProcessApp implements HostedApp {
         private final AtomicBoolean removed = new AtomicBoolean();
         volatile String failure;
         volatile String failureDetails;
+        volatile java.time.Instant failedAt;
         private OutputStream stdout;
         private ClassLoader stdoutLoader;
 
@@ -353,6 +375,7 @@ public final class InProcessApp implements HostedApp {
                 return false;
             }
             failureDetails = details;
+            failedAt = java.time.Instant.now();
             failure = summary;
             return true;
         }

@@ -23,6 +23,7 @@ import dev.portico.config.AppConfig;
 import dev.portico.forward.BackendClient;
 import dev.portico.forward.ForwardingServlet;
 import dev.portico.hosting.AppSource;
+import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.process.BackendProcess;
@@ -135,18 +136,8 @@ public final class OutOfProcessApp implements HostedApp {
     }
 
     @Override
-    public java.util.Map<String, Object> figures() {
-        java.util.Map<String, Object> figures = new java.util.LinkedHashMap<>();
-        BackendProcess backend = supervisor.current();
-        figures.put("state", supervisor.state().name().toLowerCase(java.util.Locale.ROOT));
-        figures.put("pid", backend == null ? null : backend.pid());
-        figures.put("port", backend == null ? null : backend.port());
-        figures.put("startedAt", backend == null ? null : backend.started().toString());
-        figures.put("starts", supervisor.starts());
-        figures.put("inFlight", supervisor.inFlight());
-        var failure = supervisor.lastFailure();
-        figures.put("lastFailure", failure == null ? null : failure.getMessage());
-        return figures;
+    public AppStatus status() {
+        return supervisor.status(describe());
     }
 
     @Override

@@ -85,7 +85,7 @@ public final class ProcessSupervisor {
      * @param outputThreads the threads that drain each process's output
      */
     public record Services(ChildRegistry registry, ScheduledExecutorService scheduler, Executor blockingExecutor,
-            ThreadFactory outputThreads) {
+            ThreadFactory outputThreads, dev.portico.hosting.HostingEvents events) {
     }
 
     public ProcessSupervisor(String appName, String contextPath, AppConfig config, Path warLocation, Services services) {
@@ -500,6 +500,19 @@ public final class ProcessSupervisor {
 
     public synchronized int starts() {
         return starts;
+    }
+
+    /** This app's status: one process at most, in the state the supervisor knows it. */
+    public synchronized dev.portico.hosting.AppStatus status(String description) {
+        BackendProcess backend = current;
+        java.util.List<dev.portico.hosting.AppStatus.ProcessStatus> processes = backend == null ? java.util.List.of()
+                : java.util.List.of(new dev.portico.hosting.AppStatus.ProcessStatus(backend.pid(), backend.port(),
+                        "ready", 0, 0, inFlight.get(), backend.started(), null, -1, null));
+        StartFailure failure = lastFailure;
+        return new dev.portico.hosting.AppStatus("outOfProcess", state.name().toLowerCase(java.util.Locale.ROOT),
+                description, 0, starts, 0, inFlight.get(),
+                failure == null ? null : new dev.portico.hosting.AppStatus.Failure(null, failure.getMessage()), null,
+                null, processes);
     }
 
     public int inFlight() {

@@ -1,0 +1,44 @@
+package dev.portico.hosting;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one hosted app is doing, as the status page, JMX and Portico Express read it: typed
+ * figures, never a description to parse.
+ *
+ * @param model {@code inProcess}, {@code outOfProcess} or {@code misconfigured}
+ * @param state the app's state in lower case: {@code idle}, {@code starting}, {@code running},
+ *        {@code backoff}, {@code stopping}, {@code stopped}, {@code failed} …
+ * @param description one line for people (the same as {@link HostedApp#describe()})
+ * @param generation which deployment of the app this is; a recycle makes a new one
+ * @param starts processes (or Contexts) started so far
+ * @param crashes unrequested exits of processes that had been ready
+ * @param inFlight requests being answered now
+ * @param lastFailure the latest failed start, crash or failed deployment, or null
+ * @param nextAttemptAt when a start held back by backoff will next be tried, or null
+ * @param stdoutLogFile the stdout log being written, or null
+ * @param processes one entry per process of an out-of-process app (empty in-process)
+ */
+public record AppStatus(String model, String state, String description, long generation, int starts, int crashes,
+        int inFlight, Failure lastFailure, Instant nextAttemptAt, Path stdoutLogFile, List<ProcessStatus> processes) {
+
+    public AppStatus {
+        processes = List.copyOf(processes);
+    }
+
+    /** A failure worth showing an operator: when it happened and what the log said. */
+    public record Failure(Instant at, String message) {
+    }
+
+    /**
+     * One backend process.
+     *
+     * @param state {@code starting}, {@code ready}, {@code draining}, {@code ejected}, {@code stopped}
+     * @param residentBytes resident memory of the process and its descendants, or -1 when unknown
+     */
+    public record ProcessStatus(long pid, int port, String state, long generation, long requests, int inFlight,
+            Instant startedAt, Instant readyAt, long residentBytes, Failure lastFailure) {
+    }
+}
