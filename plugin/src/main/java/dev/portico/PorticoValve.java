@@ -27,6 +27,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
+import dev.portico.config.ByteSize;
 import dev.portico.config.HostingDefaults;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
@@ -142,6 +143,28 @@ public class PorticoValve extends ValveBase {
 
     public void setStdoutLogFile(String prefix) {
         defaults.setStdoutLogFile(prefix);
+    }
+
+    /** In bytes. */
+    public String getStdoutLogMaxSize() {
+        return Long.toString(defaults.stdoutLogMaxSize());
+    }
+
+    /** Bytes, or a number with K, M or G; 0 never rotates. */
+    public void setStdoutLogMaxSize(String size) {
+        try {
+            defaults.setStdoutLogMaxSize(ByteSize.parse(size));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(sm.getString("valve.badSize", "stdoutLogMaxSize", size, e.getMessage()));
+        }
+    }
+
+    public int getStdoutLogMaxFiles() {
+        return defaults.stdoutLogMaxFiles();
+    }
+
+    public void setStdoutLogMaxFiles(int files) {
+        defaults.setStdoutLogMaxFiles(requireRange("stdoutLogMaxFiles", files, 1, HostingDefaults.MAX_STDOUT_LOG_FILES));
     }
 
     public boolean getDisableStartUpErrorPage() {

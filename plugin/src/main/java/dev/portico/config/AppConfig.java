@@ -14,6 +14,8 @@ import java.util.Map;
  * @param war true when the app is a web application (a WAR file or a directory with WEB-INF)
  * @param processPath the program to start (out-of-process); null means Portico's WAR runner
  * @param stdoutLogFile the prefix of the stdout log: {@code <prefix>_<yyyyMMddHHmmss>_<pid>.log}
+ * @param stdoutLogMaxSize bytes at which the stdout log is rotated; 0 never rotates
+ * @param stdoutLogMaxFiles files one process's stdout log keeps, the one being written included
  * @param authMethod NONE or BASIC: how the front authenticates users before forwarding
  * @param authRoles roles a user needs when authMethod is not NONE; {@code *} means any role
  * @param jvmOptions JVM options for the WAR runner's child JVM
@@ -29,6 +31,8 @@ public record AppConfig(
         Map<String, String> environmentVariables,
         boolean stdoutLogEnabled,
         Path stdoutLogFile,
+        long stdoutLogMaxSize,
+        int stdoutLogMaxFiles,
         Duration startupTimeLimit,
         Duration shutdownTimeLimit,
         int rapidFailsPerMinute,

@@ -8,12 +8,17 @@ import java.time.Duration;
  */
 public final class HostingDefaults {
 
+    /** Upper bound of stdoutLogMaxFiles, in portico.xml and on the valve alike. */
+    public static final int MAX_STDOUT_LOG_FILES = 1000;
+
     private Duration startupTimeLimit = Duration.ofSeconds(120);
     private Duration shutdownTimeLimit = Duration.ofSeconds(10);
     private int rapidFailsPerMinute = 10;
     private Duration requestTimeout = Duration.ofMinutes(2);
     private boolean stdoutLogEnabled = false;
     private String stdoutLogFile = "logs/stdout";
+    private long stdoutLogMaxSize = 0;
+    private int stdoutLogMaxFiles = 10;
     private boolean disableStartUpErrorPage = false;
     private boolean forwardPrincipal = false;
     private boolean preloadEnabled = false;
@@ -64,6 +69,22 @@ public final class HostingDefaults {
 
     public void setStdoutLogFile(String stdoutLogFile) {
         this.stdoutLogFile = stdoutLogFile;
+    }
+
+    public long stdoutLogMaxSize() {
+        return stdoutLogMaxSize;
+    }
+
+    public void setStdoutLogMaxSize(long bytes) {
+        this.stdoutLogMaxSize = bytes;
+    }
+
+    public int stdoutLogMaxFiles() {
+        return stdoutLogMaxFiles;
+    }
+
+    public void setStdoutLogMaxFiles(int files) {
+        this.stdoutLogMaxFiles = files;
     }
 
     public boolean disableStartUpErrorPage() {

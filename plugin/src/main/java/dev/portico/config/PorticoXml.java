@@ -39,7 +39,8 @@ public final class PorticoXml {
     public static final String FILE_NAME = "portico.xml";
 
     private static final Set<String> ATTRIBUTES = Set.of(
-            "hostingModel", "processPath", "arguments", "stdoutLogEnabled", "stdoutLogFile",
+            "hostingModel", "processPath", "arguments", "stdoutLogEnabled", "stdoutLogFile", "stdoutLogMaxSize",
+            "stdoutLogMaxFiles",
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
             "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
             "preloadEnabled");
@@ -60,6 +61,7 @@ public final class PorticoXml {
     public AppConfig defaultsFor(Path appDirectory, boolean war) {
         return new AppConfig(appDirectory, null, war, HostingModel.IN_PROCESS, null, List.of(), Map.of(),
                 defaults.stdoutLogEnabled(), appDirectory.resolve(defaults.stdoutLogFile()).normalize(),
+                defaults.stdoutLogMaxSize(), defaults.stdoutLogMaxFiles(),
                 defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
                 defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
                 "NONE", List.of(), List.of(), defaults.preloadEnabled());
@@ -119,6 +121,8 @@ public final class PorticoXml {
                 environmentVariables(root, source),
                 attributes.bool("stdoutLogEnabled", defaults.stdoutLogEnabled()),
                 appDirectory.resolve(attributes.text("stdoutLogFile", defaults.stdoutLogFile())).normalize(),
+                attributes.size("stdoutLogMaxSize", defaults.stdoutLogMaxSize()),
+                attributes.integer("stdoutLogMaxFiles", defaults.stdoutLogMaxFiles(), 1, HostingDefaults.MAX_STDOUT_LOG_FILES),
                 attributes.seconds("startupTimeLimit", defaults.startupTimeLimit(), 1, 3600),
                 attributes.seconds("shutdownTimeLimit", defaults.shutdownTimeLimit(), 0, 600),
                 attributes.integer("rapidFailsPerMinute", defaults.rapidFailsPerMinute(), 0, 100),
@@ -288,6 +292,18 @@ public final class PorticoXml {
                 // reported below with the accepted range
             }
             throw new ConfigException(source, name, value, "must be a whole number from " + min + " to " + max);
+        }
+
+        long size(String name, long fallback) throws ConfigException {
+            String value = text(name, null);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return ByteSize.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source, name, value, e.getMessage());
+            }
         }
 
         Duration seconds(String name, Duration fallback, int min, int max) throws ConfigException {

@@ -73,13 +73,16 @@ final class AppOutput {
 
         @Override
         public void write(int b) throws IOException {
-            target().write(b);
+            OutputStream target = target();
+            synchronized (target) {
+                target.write(b);
+            }
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             OutputStream target = target();
-            // one app's log is shared by its threads; keep each write whole
+            // one app's log is shared by its threads; keep each write whole (and a rotation between two)
             synchronized (target) {
                 target.write(b, off, len);
             }
@@ -87,7 +90,10 @@ final class AppOutput {
 
         @Override
         public void flush() throws IOException {
-            target().flush();
+            OutputStream target = target();
+            synchronized (target) {
+                target.flush();
+            }
         }
     }
 }

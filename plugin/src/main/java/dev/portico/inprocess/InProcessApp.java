@@ -1,7 +1,6 @@
 package dev.portico.inprocess;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +50,7 @@ import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
-import dev.portico.process.OutputCapture;
+import dev.portico.process.StdoutLog;
 
 /**
  * A WAR hosted in the Tomcat JVM. Each start of the app (a <em>generation</em>) is a real
@@ -238,7 +237,7 @@ public final class InProcessApp implements HostedApp {
         AppStatus.Failure failure = gen == null || gen.failure == null ? null
                 : new AppStatus.Failure(gen.failedAt, gen.failure);
         return new AppStatus("inProcess", state, describe(), gen == null ? 0 : Long.parseLong(gen.version),
-                starts.get(), 0, gen == null ? 0 : gen.inFlight.get(), failure, null, null,
+                starts.get(), 0, gen == null ? 0 : gen.inFlight.get(), failure, null, gen == null ? null : gen.stdoutFile(),
                 java.util.List.of());
     }
 
@@ -308,7 +307,7 @@ public final class InProcessApp implements HostedApp {
         volatile String failure;
         volatile String failureDetails;
         volatile java.time.Instant failedAt;
-        private OutputStream stdout;
+        private StdoutLog stdout;
         private ClassLoader stdoutLoader;
 
         boolean tryEnter() {
@@ -530,17 +529,20 @@ public final class InProcessApp implements HostedApp {
         }
 
         private synchronized void openStdout(ClassLoader loader) {
-            Path file = OutputCapture.logFile(config.stdoutLogFile(), ProcessHandle.current().pid());
+            long pid = ProcessHandle.current().pid();
             try {
-                Files.createDirectories(file.getParent());
-                stdout = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND);
+                stdout = StdoutLog.open(config, pid);
                 stdoutLoader = loader;
                 AppOutput.register(loader, stdout);
-                log.info(sm.getString("inProcess.stdoutLog", source.name(), file));
-            } catch (IOException e) {
-                log.warn(sm.getString("inProcess.stdoutLogFailed", source.name(), file, e.toString()));
+                log.info(sm.getString("inProcess.stdoutLog", source.name(), stdout.file()));
+            } catch (IOException | RuntimeException e) {
+                log.warn(sm.getString("inProcess.stdoutLogFailed", source.name(),
+                        StdoutLog.fileName(config.stdoutLogFile(), pid), e.toString()));
             }
+        }
+
+        synchronized Path stdoutFile() {
+            return stdout == null ? null : stdout.file();
         }
 
         private synchronized void closeStdout() {

@@ -4,26 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadFactory;
 
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.config.AppConfig;
+
 /**
  * Drains a child's merged stdout/stderr so it never blocks on a full pipe, keeps the last
  * {@value #TAIL_BYTES} bytes for the startup-failure page, and — with stdoutLogEnabled — writes
- * everything to {@code <prefix>_<yyyyMMddHHmmss>_<pid>.log} (ANCM's name), creating folders.
+ * everything to the process's {@link StdoutLog}, rotated by size.
  * One platform thread per child: reading a pipe is blocking I/O with nothing to multiplex.
  */
 public final class OutputCapture implements Runnable {
 
     static final int TAIL_BYTES = 30 * 1024;
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
     private static final Log log = LogFactory.getLog(OutputCapture.class);
     private static final StringManager sm = StringManager.getManager(OutputCapture.class);
 
@@ -31,44 +29,37 @@ public final class OutputCapture implements Runnable {
     private final byte[] tail = new byte[TAIL_BYTES];
     private long written;
     private final Path logFile;
-    private OutputStream sink;
+    private StdoutLog sink;
     private final Thread thread;
 
-    private OutputCapture(InputStream source, Path logFile, OutputStream sink, ThreadFactory threads, String name) {
+    private OutputCapture(InputStream source, StdoutLog sink, ThreadFactory threads, String name) {
         this.source = source;
-        this.logFile = logFile;
+        this.logFile = sink == null ? null : sink.file();
         this.sink = sink;
         this.thread = threads.newThread(this);
         this.thread.setName(name);
     }
 
     /**
-     * @param logPrefix the stdoutLogFile prefix, or null when logging is off
+     * @param config the app's stdoutLog* settings (no log when stdoutLogEnabled is off)
      * @param threads where the pump thread comes from (the valve's, so it carries no web application's loader);
      *                it ends when the process's output closes, that is when the last process holding it exits
      */
-    public static OutputCapture start(InputStream source, Path logPrefix, long pid, String appName, ThreadFactory threads) {
-        Path file = null;
-        OutputStream sink = null;
-        if (logPrefix != null) {
-            file = logFile(logPrefix, pid);
+    public static OutputCapture start(InputStream source, AppConfig config, long pid, String appName,
+            ThreadFactory threads) {
+        StdoutLog sink = null;
+        if (config.stdoutLogEnabled()) {
             try {
-                Files.createDirectories(file.getParent());
-                sink = Files.newOutputStream(file);
+                sink = StdoutLog.open(config, pid);
             } catch (IOException | RuntimeException e) {
                 // ANCM's rule: a log that cannot be written must not stop the app from starting.
-                log.warn(sm.getString("outputCapture.cannotCreate", appName, file, e.toString()));
-                file = null;
+                log.warn(sm.getString("outputCapture.cannotCreate", appName,
+                        StdoutLog.fileName(config.stdoutLogFile(), pid), e.toString()));
             }
         }
-        OutputCapture capture = new OutputCapture(source, file, sink, threads, "portico-stdout-" + appName + "-" + pid);
+        OutputCapture capture = new OutputCapture(source, sink, threads, "portico-stdout-" + appName + "-" + pid);
         capture.thread.start();
         return capture;
-    }
-
-    /** ANCM's stdout log name: {@code <prefix>_<yyyyMMddHHmmss>_<pid>.log}, for the process starting now. */
-    public static Path logFile(Path prefix, long pid) {
-        return prefix.resolveSibling(prefix.getFileName() + "_" + LocalDateTime.now().format(STAMP) + "_" + pid + ".log");
     }
 
     @Override
@@ -146,7 +137,7 @@ public final class OutputCapture implements Runnable {
         return text;
     }
 
-    /** The log file being written, or null when stdout logging is off or failed. */
+    /** The log file being written (its name stays across rotations), or null when stdout logging is off or failed. */
     public Path logFile() {
         return logFile;
     }

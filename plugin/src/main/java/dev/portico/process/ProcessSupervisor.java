@@ -156,8 +156,8 @@ public final class ProcessSupervisor {
         }
         starts++;
         registry.add(process.toHandle(), appName);
-        OutputCapture output = OutputCapture.start(process.getInputStream(),
-                config.stdoutLogEnabled() ? config.stdoutLogFile() : null, process.pid(), appName, outputThreads);
+        OutputCapture output = OutputCapture.start(process.getInputStream(), config, process.pid(), appName,
+                outputThreads);
         BackendProcess backend = new BackendProcess(process, port, token, output);
         launching = backend;
         log.info(sm.getString("supervisor.launched", appName, String.valueOf(process.pid()), String.valueOf(port),

@@ -65,7 +65,8 @@ class PorticoXmlTest {
                 <portico hostingModel='OUTOFPROCESS' processPath='bin/server' arguments='--name "a b" \\"q\\"'
                          stdoutLogEnabled='TRUE' stdoutLogFile='../logs/app' startupTimeLimit='5' shutdownTimeLimit='0'
                          rapidFailsPerMinute='0' requestTimeout='1.02:03:04' disableStartUpErrorPage='true'
-                         forwardPrincipal='true' authMethod='basic' authRoles='admin, user' jvmOptions='-Xmx64m'>
+                         forwardPrincipal='true' authMethod='basic' authRoles='admin, user' jvmOptions='-Xmx64m'
+                         stdoutLogMaxSize='10M' stdoutLogMaxFiles='3'>
                   <environmentVariables>
                     <environmentVariable name='A' value='1'/>
                     <environmentVariable name='EMPTY' value=''/>
@@ -75,6 +76,8 @@ class PorticoXmlTest {
         assertEquals(List.of("--name", "a b", "\"q\""), config.arguments());
         assertTrue(config.stdoutLogEnabled());
         assertEquals(Path.of("/srv/apps/logs/app"), config.stdoutLogFile());
+        assertEquals(10L << 20, config.stdoutLogMaxSize());
+        assertEquals(3, config.stdoutLogMaxFiles());
         assertEquals(Duration.ofSeconds(5), config.startupTimeLimit());
         assertEquals(Duration.ZERO, config.shutdownTimeLimit());
         assertEquals(0, config.rapidFailsPerMinute());
@@ -85,6 +88,16 @@ class PorticoXmlTest {
         assertEquals(List.of("admin", "user"), config.authRoles());
         assertEquals(List.of("-Xmx64m"), config.jvmOptions());
         assertEquals(Map.of("A", "1", "EMPTY", ""), config.environmentVariables());
+    }
+
+    @Test
+    void sizesTakeBytesOrAUnit() throws Exception {
+        assertEquals(0, read("<portico processPath='x'/>", false).stdoutLogMaxSize(), "no rotation by default");
+        assertEquals(10, read("<portico processPath='x'/>", false).stdoutLogMaxFiles());
+        assertEquals(0, read("<portico processPath='x' stdoutLogMaxSize='0'/>", false).stdoutLogMaxSize());
+        assertEquals(65536, read("<portico processPath='x' stdoutLogMaxSize='65536'/>", false).stdoutLogMaxSize());
+        assertEquals(512 << 10, read("<portico processPath='x' stdoutLogMaxSize='512k'/>", false).stdoutLogMaxSize());
+        assertEquals(1L << 30, read("<portico processPath='x' stdoutLogMaxSize='1 GB'/>", false).stdoutLogMaxSize());
     }
 
     @Test
@@ -118,6 +131,10 @@ class PorticoXmlTest {
         assertEquals("requestTimeout", error("<portico processPath='n' requestTimeout='00:61:00'/>").attribute());
         assertEquals("requestTimeout", error("<portico processPath='n' requestTimeout='0'/>").attribute());
         assertEquals("stdoutLogEnabled", error("<portico processPath='n' stdoutLogEnabled='yes'/>").attribute());
+        assertEquals("stdoutLogMaxSize", error("<portico processPath='n' stdoutLogMaxSize='100'/>").attribute());
+        assertEquals("stdoutLogMaxSize", error("<portico processPath='n' stdoutLogMaxSize='10X'/>").attribute());
+        assertEquals("stdoutLogMaxSize", error("<portico processPath='n' stdoutLogMaxSize='2048G'/>").attribute());
+        assertEquals("stdoutLogMaxFiles", error("<portico processPath='n' stdoutLogMaxFiles='0'/>").attribute());
         assertEquals("hostingModel", error("<portico processPath='n' hostingModel='sideways'/>").attribute());
         assertEquals("arguments", error("<portico processPath='n' arguments='\"open'/>").attribute());
         assertEquals("authMethod", error("<portico processPath='n' authMethod='DIGEST'/>").attribute());

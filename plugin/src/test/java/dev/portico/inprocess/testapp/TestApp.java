@@ -360,6 +360,13 @@ public final class TestApp {
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             String marker = req.getParameter("marker");
+            String lines = req.getParameter("lines");
+            if (lines != null) {
+                // a chatty app: numbered lines from the request thread
+                for (int i = 1, n = Integer.parseInt(lines); i <= n; i++) {
+                    System.out.println("line " + i + " " + marker);
+                }
+            }
             Thread thread = new Thread(() -> {
                 System.out.println("out from app thread " + marker);
                 System.err.println("err from app thread " + marker);
