@@ -4,6 +4,8 @@
 // plugin's own tests.
 //
 // Environment (set by Portico): PORTICO_PORT, PORTICO_TOKEN, PORTICO_PATH_BASE, PORTICO_PARENT_PID.
+// Arguments: --port N listens on N instead of PORTICO_PORT (portico.xml's arguments="--port %PORTICO_PORT%").
+// /env also reports the port listened on (listeningPort) and the arguments (argv).
 //
 // Endpoints (relative to PORTICO_PATH_BASE; requests arrive with the full path):
 //   /echo                 any method: JSON {method, path, query, params, headers, rawHeaders,
@@ -44,7 +46,8 @@ const fs = require('node:fs');
 const { spawn } = require('node:child_process');
 
 const env = process.env;
-const PORT = Number(env.PORTICO_PORT || 0);
+const PORT_ARGUMENT = process.argv.indexOf('--port');
+const PORT = Number(PORT_ARGUMENT > 0 ? process.argv[PORT_ARGUMENT + 1] : env.PORTICO_PORT || 0);
 const TOKEN = env.PORTICO_TOKEN;
 const PATH_BASE = env.PORTICO_PATH_BASE || '';
 const IGNORE_SIGTERM = env.BACKEND_IGNORE_SIGTERM === '1';
@@ -235,6 +238,8 @@ function envVars(req, res, url) {
   result.PORTICO_PORT = env.PORTICO_PORT === undefined ? null : env.PORTICO_PORT;
   result.PORTICO_PATH_BASE = env.PORTICO_PATH_BASE === undefined ? null : env.PORTICO_PATH_BASE;
   result.pid = process.pid;
+  result.listeningPort = req.socket.localPort;
+  result.argv = process.argv.slice(2);
   sendJson(res, 200, result);
 }
 
@@ -401,7 +406,7 @@ function upgrade(req, socket, head) {
   }
   if (path === '/raw-echo' && (req.headers.upgrade || '').toLowerCase() === 'echo') {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n'
-      + `X-Forwarded-For-Seen: ${req.headers['x-forwarded-for']}\r\n\r\n`);
+      + `X-Forwarded-For-Seen: ${req.headers['x-forwarded-for']}\r\nX-Host-Seen: ${req.headers.host}\r\n\r\n`);
     if (head.length > 0) {
       socket.write(head);
     }

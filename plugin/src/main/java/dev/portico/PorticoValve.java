@@ -191,6 +191,14 @@ public class PorticoValve extends ValveBase {
         defaults.setPreloadEnabled(preload);
     }
 
+    public boolean getPreserveHostHeader() {
+        return defaults.preserveHostHeader();
+    }
+
+    public void setPreserveHostHeader(boolean preserve) {
+        defaults.setPreserveHostHeader(preserve);
+    }
+
     public int getScanInterval() {
         return scanIntervalMillis;
     }

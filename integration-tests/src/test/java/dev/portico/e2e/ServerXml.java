@@ -1,18 +1,28 @@
 package dev.portico.e2e;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
  * The {@code conf/server.xml} of a test Tomcat: no shutdown port (stopped by signal), one HTTP
- * connector on 127.0.0.1, one Host with the Portico valve and, optionally, a user realm.
+ * connector on 127.0.0.1 (optionally with HTTP/2 and a TLS connector beside it), one Host with the Portico valve and, optionally, a user realm.
  */
 final class ServerXml {
 
     private ServerXml() {
     }
 
+    /** A TLS connector beside the HTTP one (PKCS12 keystore). */
+    record Tls(int port, Path keystore, String password) {
+    }
+
+    /**
+     * @param http2 Tomcat's {@code Http2Protocol} on every connector: h2c (upgrade and prior
+     *        knowledge) on the HTTP one, h2 by ALPN on the TLS one
+     * @param tls the TLS connector, or null for none
+     */
     static String render(int httpPort, boolean withPortico, Map<String, String> valveAttributes,
-            boolean withUserRealm) {
+            boolean withUserRealm, boolean http2, Tls tls) {
         StringBuilder xml = new StringBuilder();
         xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n");
@@ -27,8 +37,19 @@ final class ServerXml {
                     """);
         }
         xml.append("  <Service name=\"Catalina\">\n");
+        String upgrade = http2 ? "      <UpgradeProtocol className=\"org.apache.coyote.http2.Http2Protocol\"/>\n" : "";
         xml.append("    <Connector address=\"127.0.0.1\" port=\"").append(httpPort)
-                .append("\" protocol=\"HTTP/1.1\" connectionTimeout=\"20000\"/>\n");
+                .append("\" protocol=\"HTTP/1.1\" connectionTimeout=\"20000\">\n").append(upgrade)
+                .append("    </Connector>\n");
+        if (tls != null) {
+            xml.append("    <Connector address=\"127.0.0.1\" port=\"").append(tls.port())
+                    .append("\" protocol=\"HTTP/1.1\" SSLEnabled=\"true\" connectionTimeout=\"20000\">\n")
+                    .append(upgrade)
+                    .append("      <SSLHostConfig><Certificate certificateKeystoreFile=\"")
+                    .append(Xml.escape(tls.keystore().toString())).append("\" certificateKeystorePassword=\"")
+                    .append(Xml.escape(tls.password())).append("\" certificateKeystoreType=\"PKCS12\"/></SSLHostConfig>\n")
+                    .append("    </Connector>\n");
+        }
         xml.append("    <Engine name=\"Catalina\" defaultHost=\"localhost\">\n");
         xml.append("      <Host name=\"localhost\" appBase=\"webapps\" unpackWARs=\"true\""
                 + " autoDeploy=\"false\" deployOnStartup=\"true\">\n");

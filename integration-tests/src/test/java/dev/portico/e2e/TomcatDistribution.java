@@ -41,6 +41,8 @@ public final class TomcatDistribution implements AutoCloseable {
     private final boolean withPortico;
     private final Map<String, String> valveAttributes;
     private final boolean withUserRealm;
+    private final boolean http2;
+    private final ServerXml.Tls tls;
     private final ProcessTracker processes;
     private final Thread cleanupOnJvmExit;
     private int httpPort;
@@ -53,6 +55,9 @@ public final class TomcatDistribution implements AutoCloseable {
         this.withPortico = builder.withPortico;
         this.valveAttributes = new LinkedHashMap<>(builder.valveAttributes);
         this.withUserRealm = builder.withUserRealm;
+        this.http2 = builder.http2;
+        this.tls = builder.tlsKeystore == null ? null
+                : new ServerXml.Tls(FreePort.pick(), builder.tlsKeystore, builder.tlsPassword);
         this.catalinaBase = newCatalinaBase(builder.name);
         this.processes = new ProcessTracker(catalinaBase);
         this.cleanupOnJvmExit = new Thread(this::killEverything, "cleanup " + catalinaBase.getFileName());
@@ -76,7 +81,7 @@ public final class TomcatDistribution implements AutoCloseable {
             httpPort = FreePort.pick();
         }
         write(catalinaBase.resolve("conf/server.xml"),
-                ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm));
+                ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm, http2, tls));
         tomcat = launchCatalinaRun();
         processes.follow(tomcat.toHandle());
         write(catalinaBase.resolve("tomcat.pid"), Long.toString(tomcat.pid()));
@@ -150,6 +155,14 @@ public final class TomcatDistribution implements AutoCloseable {
     }
 
     /** An HTTP/1.1 client for this Tomcat (a fresh one after every start). */
+    /** The port of the TLS connector ({@link Builder#tls}). */
+    public int httpsPort() {
+        if (tls == null) {
+            throw new IllegalStateException("this Tomcat has no TLS connector");
+        }
+        return tls.port();
+    }
+
     public HttpTestClient http() {
         requireRunning();
         return http;
@@ -195,6 +208,17 @@ public final class TomcatDistribution implements AutoCloseable {
             throw new UncheckedIOException("cannot install " + source + " as " + app, e);
         }
         return app;
+    }
+
+    /** Installs a copy of a directory (an exploded WAR) as {@code webapps/<name>}, deployed by Tomcat itself at its start. */
+    public Path installWebapp(String name, Path source) {
+        Path webapp = catalinaBase.resolve("webapps").resolve(name);
+        try {
+            copyDirectory(source, webapp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install " + source + " as " + webapp, e);
+        }
+        return webapp;
     }
 
     public void deleteAppFile(String name, String path) {
@@ -348,7 +372,7 @@ public final class TomcatDistribution implements AutoCloseable {
 
     private void awaitHttpPort() {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-        while (!FreePort.accepts(httpPort)) {
+        while (!FreePort.accepts(httpPort) || (tls != null && !FreePort.accepts(tls.port()))) {
             if (!tomcat.isAlive()) {
                 int exit = tomcat.exitValue();
                 tomcat = null;
@@ -436,6 +460,9 @@ public final class TomcatDistribution implements AutoCloseable {
         private boolean withPortico = true;
         private final Map<String, String> valveAttributes = new LinkedHashMap<>();
         private boolean withUserRealm;
+        private boolean http2;
+        private Path tlsKeystore;
+        private String tlsPassword;
 
         private Builder(String name) {
             this.name = name;
@@ -451,6 +478,19 @@ public final class TomcatDistribution implements AutoCloseable {
         /** A UserDatabaseRealm on the Host with user alice/secret in role "user". */
         public Builder withUserRealm() {
             this.withUserRealm = true;
+            return this;
+        }
+
+        /** Tomcat's Http2Protocol on the connectors: h2c on the HTTP one, h2 on the TLS one. */
+        public Builder http2() {
+            this.http2 = true;
+            return this;
+        }
+
+        /** A TLS connector on 127.0.0.1 ({@link TomcatDistribution#httpsPort()}) with this PKCS12 keystore. */
+        public Builder tls(Path keystore, String password) {
+            this.tlsKeystore = keystore;
+            this.tlsPassword = password;
             return this;
         }
 

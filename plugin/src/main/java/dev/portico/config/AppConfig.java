@@ -20,6 +20,7 @@ import java.util.Map;
  * @param authRoles roles a user needs when authMethod is not NONE; {@code *} means any role
  * @param jvmOptions JVM options for the WAR runner's child JVM
  * @param preloadEnabled start the app when it is deployed (and when it comes back online), not on its first request
+ * @param preserveHostHeader forward the client's Host (the authority it addressed) rather than the backend's loopback address
  */
 public record AppConfig(
         Path appDirectory,
@@ -42,7 +43,8 @@ public record AppConfig(
         String authMethod,
         List<String> authRoles,
         List<String> jvmOptions,
-        boolean preloadEnabled) {
+        boolean preloadEnabled,
+        boolean preserveHostHeader) {
 
     public AppConfig {
         arguments = List.copyOf(arguments);

@@ -22,6 +22,7 @@ public final class HostingDefaults {
     private boolean disableStartUpErrorPage = false;
     private boolean forwardPrincipal = false;
     private boolean preloadEnabled = false;
+    private boolean preserveHostHeader = true;
 
     public Duration startupTimeLimit() {
         return startupTimeLimit;
@@ -109,5 +110,13 @@ public final class HostingDefaults {
 
     public void setPreloadEnabled(boolean preloadEnabled) {
         this.preloadEnabled = preloadEnabled;
+    }
+
+    public boolean preserveHostHeader() {
+        return preserveHostHeader;
+    }
+
+    public void setPreserveHostHeader(boolean preserveHostHeader) {
+        this.preserveHostHeader = preserveHostHeader;
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +44,7 @@ public final class PorticoXml {
             "stdoutLogMaxFiles",
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
             "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
-            "preloadEnabled");
+            "preloadEnabled", "preserveHostHeader");
 
     /** Far more than any real portico.xml; reading stops here, so a huge or endless file costs nothing. */
     static final int MAX_BYTES = 1024 * 1024;
@@ -64,7 +65,7 @@ public final class PorticoXml {
                 defaults.stdoutLogMaxSize(), defaults.stdoutLogMaxFiles(),
                 defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
                 defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
-                "NONE", List.of(), List.of(), defaults.preloadEnabled());
+                "NONE", List.of(), List.of(), defaults.preloadEnabled(), defaults.preserveHostHeader());
     }
 
     public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
@@ -116,9 +117,14 @@ public final class PorticoXml {
         String authMethod = attributes.authMethod();
         List<String> authRoles = attributes.list("authRoles", List.of("*"));
 
+        Map<String, String> environment = environmentVariables(root, source);
+        List<String> arguments = attributes.arguments("arguments");
+        List<String> jvmOptions = attributes.arguments("jvmOptions");
+        checkReferences(source, model, environment, arguments, jvmOptions);
+
         return new AppConfig(appDirectory, source, war, model, processPath,
-                attributes.arguments("arguments"),
-                environmentVariables(root, source),
+                arguments,
+                environment,
                 attributes.bool("stdoutLogEnabled", defaults.stdoutLogEnabled()),
                 appDirectory.resolve(attributes.text("stdoutLogFile", defaults.stdoutLogFile())).normalize(),
                 attributes.size("stdoutLogMaxSize", defaults.stdoutLogMaxSize()),
@@ -130,8 +136,43 @@ public final class PorticoXml {
                 attributes.bool("disableStartUpErrorPage", defaults.disableStartUpErrorPage()),
                 attributes.bool("forwardPrincipal", defaults.forwardPrincipal()),
                 authMethod, authRoles,
-                attributes.arguments("jvmOptions"),
-                attributes.bool("preloadEnabled", defaults.preloadEnabled()));
+                jvmOptions,
+                attributes.bool("preloadEnabled", defaults.preloadEnabled()),
+                attributes.bool("preserveHostHeader", defaults.preserveHostHeader()));
+    }
+
+    /**
+     * Every {@code ${NAME}} must name a variable that will be set where it is expanded (see
+     * {@link Placeholders}): environmentVariables' values see Tomcat's environment and, out of
+     * process, Portico's {@code PORTICO_*} variables; arguments and jvmOptions see the process's
+     * whole environment, the app's own variables included. Checked here so that a misspelt name
+     * is a 500.19 naming the attribute, not a start failure.
+     */
+    private static void checkReferences(Path source, HostingModel model, Map<String, String> environment,
+            List<String> arguments, List<String> jvmOptions) throws ConfigException {
+        Set<String> inherited = new HashSet<>(System.getenv().keySet());
+        if (model == HostingModel.OUT_OF_PROCESS) {
+            inherited.addAll(BackendEnvironment.NAMES);
+        }
+        for (Map.Entry<String, String> variable : environment.entrySet()) {
+            check(source, "environmentVariable[@name='" + variable.getKey() + "']/@value", variable.getValue(), inherited);
+        }
+        Set<String> processEnvironment = new HashSet<>(inherited);
+        processEnvironment.addAll(environment.keySet());
+        for (String argument : arguments) {
+            check(source, "arguments", argument, processEnvironment);
+        }
+        for (String option : jvmOptions) {
+            check(source, "jvmOptions", option, processEnvironment);
+        }
+    }
+
+    private static void check(Path source, String attribute, String value, Set<String> known) throws ConfigException {
+        try {
+            Placeholders.expand(value, name -> known.contains(name) ? "" : null);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source, attribute, value, e.getMessage());
+        }
     }
 
     /** A bare program name ("node") is looked up on PATH by the OS; anything with a slash is a path. */

@@ -8,6 +8,8 @@ import jakarta.servlet.http.HttpServletRequest;
 
 import org.eclipse.jetty.client.Request;
 
+import dev.portico.config.AppConfig;
+
 /**
  * The headers Portico owns on a forwarded request. The client's copies are removed and
  * Portico's own values set, never appended: an appended {@code X-Forwarded-For} lets any client
@@ -38,8 +40,9 @@ final class ForwardedHeaders {
                 || dashed.startsWith("x-original-") || dashed.equals("x-real-ip");
     }
 
-    static void set(HttpServletRequest client, Request forwarded, String token, String contextPath, boolean forwardPrincipal) {
-        List<String[]> values = values(client, token, contextPath, forwardPrincipal);
+    static void set(HttpServletRequest client, Request forwarded, AppConfig config, String contextPath, int backendPort,
+            String token) {
+        List<String[]> values = values(client, config, contextPath, backendPort, token);
         forwarded.headers(headers -> {
             for (String[] header : values) {
                 headers.put(header[0], header[1]);
@@ -47,25 +50,51 @@ final class ForwardedHeaders {
         });
     }
 
-    /** Name and value of every header Portico sets on a request it forwards. */
-    static List<String[]> values(HttpServletRequest client, String token, String contextPath, boolean forwardPrincipal) {
-        List<String[]> values = new ArrayList<>(7);
+    /**
+     * Name and value of every header Portico sets on a request it forwards, {@code Host} first:
+     * the authority the client addressed (as ANCM preserves it, so that a framework building
+     * absolute URLs from {@code Host} points at the front), or with {@code preserveHostHeader}
+     * off the backend's own loopback address.
+     */
+    static List<String[]> values(HttpServletRequest client, AppConfig config, String contextPath, int backendPort,
+            String token) {
+        List<String[]> values = new ArrayList<>(8);
+        String authority = clientAuthority(client);
+        values.add(new String[] {"Host", config.preserveHostHeader() && authority != null
+                ? authority : "127.0.0.1:" + backendPort});
         values.add(new String[] {TOKEN, token});
         values.add(new String[] {"X-Forwarded-For", client.getRemoteAddr()});
         values.add(new String[] {"X-Forwarded-Proto", client.getScheme()});
-        String host = client.getHeader("Host");
-        if (host != null) {
-            values.add(new String[] {"X-Forwarded-Host", host});
+        if (authority != null) {
+            values.add(new String[] {"X-Forwarded-Host", authority});
         }
         // the port the client connected to, never the Host header's, which the client chooses
         values.add(new String[] {"X-Forwarded-Port", Integer.toString(client.getLocalPort())});
         if (!contextPath.isEmpty()) {
             values.add(new String[] {"X-Forwarded-Prefix", contextPath});
         }
-        String user = forwardPrincipal ? client.getRemoteUser() : null;
+        String user = config.forwardPrincipal() ? client.getRemoteUser() : null;
         if (user != null) {
             values.add(new String[] {PRINCIPAL, user});
         }
         return values;
+    }
+
+    /**
+     * The authority the client addressed, from the server name and port the front resolved
+     * rather than from the {@code Host} header: an HTTP/2 request has none (its {@code :authority}
+     * becomes the server name and port), and a {@code RemoteIpValve} or the connector's
+     * {@code proxyName}/{@code proxyPort} change what the front and a webapp see. The port is left
+     * out when it is the scheme's default, as a client writes it. Null when the request named no
+     * host (HTTP/1.0 without {@code Host}).
+     */
+    static String clientAuthority(HttpServletRequest client) {
+        String name = client.getServerName();
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        int port = client.getServerPort();
+        int defaultPort = "https".equals(client.getScheme()) ? 443 : 80;
+        return port <= 0 || port == defaultPort ? name : name + ":" + port;
     }
 }

@@ -32,8 +32,6 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.ee11.proxy.AsyncProxyServlet;
-import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
 
@@ -151,7 +149,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         supervisor.requestStarted();
         try {
             UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
-                    ForwardedHeaders.values(request, backend.token(), contextPath, config.forwardPrincipal()),
+                    ForwardedHeaders.values(request, config, contextPath, backend.port(), backend.token()),
                     config.requestTimeout());
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
@@ -206,13 +204,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         }
     }
 
-    /**
-     * The backend's origin and Host header, built once per backend port: Jetty would otherwise
-     * parse an absolute URI string per request, and build and parse it again for the Host header.
-     */
-    private record Origin(int port, URI uri, HttpField host) {
+    /** The backend's origin, built once per backend port: Jetty would otherwise parse an absolute URI string per request. */
+    private record Origin(int port, URI uri) {
         Origin(int port) {
-            this(port, URI.create("http://127.0.0.1:" + port + "/"), new HttpField(HttpHeader.HOST, "127.0.0.1:" + port));
+            this(port, URI.create("http://127.0.0.1:" + port + "/"));
         }
     }
 
@@ -242,8 +237,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /**
-     * One pass over the client's headers: drops Host (the backend's is its loopback address;
-     * X-Forwarded-Host carries the client's), hop-by-hop headers, headers named by Connection,
+     * One pass over the client's headers: drops Host (set with Portico's own headers, from the
+     * authority the front resolved: {@link ForwardedHeaders#values}), hop-by-hop headers, headers named by Connection,
      * Expect (the front has answered it), Proxy (CGI-style backends take it for their own
      * outgoing proxy: "httpoxy"), and every header Portico owns
      * ({@link ForwardedHeaders#isManaged}), then copies the rest as sent.
@@ -252,11 +247,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
         Set<String> connectionHeaders = clientRequest.getHeader("Connection") != null
                 ? findConnectionHeaders(clientRequest) : null;
-        HttpField host = origin(Exchange.of(clientRequest).backend().port()).host();
         proxyRequest.headers(headers -> {
             headers.clear();
-            // the backend's own Host, set here: without one Jetty builds and parses the request's whole URI to derive it
-            headers.put(host);
             for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
                 String name = names.nextElement();
                 String lower = name.toLowerCase(Locale.ROOT);
@@ -278,7 +270,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     @Override
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
         BackendProcess backend = Exchange.of(clientRequest).backend();
-        ForwardedHeaders.set(clientRequest, proxyRequest, backend.token(), contextPath, config.forwardPrincipal());
+        ForwardedHeaders.set(clientRequest, proxyRequest, config, contextPath, backend.port(), backend.token());
     }
 
     /** Tomcat has already answered {@code Expect: 100-continue} (or will on the first read): the body is read as any other. */

@@ -67,7 +67,7 @@ final class UpgradeForwarder {
         try {
             long millis = timeout.toMillis();
             await(backend.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)), millis);
-            ByteBuffer head = ByteBuffer.wrap(requestHead(request, port, target, forwardingHeaders).getBytes(StandardCharsets.ISO_8859_1));
+            ByteBuffer head = ByteBuffer.wrap(requestHead(request, target, forwardingHeaders).getBytes(StandardCharsets.ISO_8859_1));
             while (head.hasRemaining()) {
                 await(backend.write(head), millis);
             }
@@ -111,9 +111,9 @@ final class UpgradeForwarder {
         }
     }
 
-    private static String requestHead(HttpServletRequest request, int port, String target, List<String[]> forwardingHeaders) {
+    private static String requestHead(HttpServletRequest request, String target, List<String[]> forwardingHeaders) {
         StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(target);
-        head.append(" HTTP/1.1\r\nHost: 127.0.0.1:").append(port).append("\r\nConnection: Upgrade\r\n");
+        head.append(" HTTP/1.1\r\nConnection: Upgrade\r\n");
         for (Enumeration<String> upgrades = request.getHeaders("Upgrade"); upgrades.hasMoreElements();) {
             head.append("Upgrade: ").append(upgrades.nextElement()).append("\r\n");
         }

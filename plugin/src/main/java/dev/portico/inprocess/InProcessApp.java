@@ -44,6 +44,7 @@ import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
+import dev.portico.config.Placeholders;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
@@ -469,7 +470,9 @@ public final class InProcessApp implements HostedApp {
             ctx.addLifecycleListener(contextConfig);
             parameter(ctx, HOSTING_MODEL_PARAMETER, "inProcess");
             NamingResourcesImpl naming = ctx.getNamingResources();
-            config.environmentVariables().forEach((name, value) -> {
+            config.environmentVariables().forEach((name, written) -> {
+                // a running JVM has no environment of its own to give: references see Tomcat's
+                String value = Placeholders.expand(written, System::getenv);
                 parameter(ctx, name, value);
                 ContextEnvironment entry = new ContextEnvironment();
                 entry.setName(name);

@@ -4,10 +4,14 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import dev.portico.config.AppConfig;
+import dev.portico.config.BackendEnvironment;
+import dev.portico.config.Placeholders;
 
 /** Builds and starts the command line and environment of one backend process (the backend contract). */
 final class ProcessLauncher {
@@ -24,11 +28,17 @@ final class ProcessLauncher {
         this.warLocation = warLocation;
     }
 
+    /** The command line as written in portico.xml (variable references not expanded: it is shown on error pages). */
     List<String> command() {
+        return command(null);
+    }
+
+    /** The command line with {@code %NAME%} / {@code ${NAME}} in jvmOptions and arguments expanded from {@code variables}, if not null. */
+    private List<String> command(Function<String, String> variables) {
         List<String> command = new ArrayList<>();
         if (config.usesWarRunner()) {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(config.jvmOptions());
+            expandInto(config.jvmOptions(), variables, command);
             command.add("-cp");
             command.add(String.join(File.pathSeparator, WarRunnerClasspath.entries()));
             command.add(WAR_RUNNER_MAIN);
@@ -36,22 +46,38 @@ final class ProcessLauncher {
         } else {
             command.add(config.processPath());
         }
-        command.addAll(config.arguments());
+        expandInto(config.arguments(), variables, command);
         return command;
     }
 
+    private static void expandInto(List<String> arguments, Function<String, String> variables, List<String> command) {
+        for (String argument : arguments) {
+            command.add(variables == null ? argument : Placeholders.expand(argument, variables));
+        }
+    }
+
+    /**
+     * The app's environmentVariables are expanded against Tomcat's environment and Portico's
+     * variables; the arguments against the process's whole environment. PorticoXml has checked
+     * every {@code ${NAME}} against the same names, so no expansion fails here.
+     */
     Process start(int port, String token) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command())
+        ProcessBuilder builder = new ProcessBuilder()
                 .directory(config.appDirectory().toFile())
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = builder.environment();
-        env.putAll(config.environmentVariables());
-        env.put("PORTICO_PORT", Integer.toString(port));
-        env.put("PORTICO_TOKEN", token);
-        env.put("PORTICO_PATH_BASE", contextPath);
-        env.put("PORTICO_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
-        env.put("PORTICO_HOSTING_MODEL", config.hostingModel().xmlName());
+        Map<String, String> contract = Map.of(
+                BackendEnvironment.PORT, Integer.toString(port),
+                BackendEnvironment.TOKEN, token,
+                BackendEnvironment.PATH_BASE, contextPath,
+                BackendEnvironment.PARENT_PID, Long.toString(ProcessHandle.current().pid()),
+                BackendEnvironment.HOSTING_MODEL, config.hostingModel().xmlName());
+        Map<String, String> inherited = new HashMap<>(env);
+        inherited.putAll(contract);
+        config.environmentVariables().forEach((name, value) -> env.put(name, Placeholders.expand(value, inherited::get)));
+        env.putAll(contract);
+        builder.command(command(env::get));
         // The JDK waits for the child on a pooled "process reaper" thread, started here when none is
         // idle, and that thread inherits this one's context loader: on a request thread, the loader
         // of a Context, which the reaper would keep alive after the Context is gone.

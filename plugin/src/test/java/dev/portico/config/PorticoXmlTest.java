@@ -47,6 +47,48 @@ class PorticoXmlTest {
         assertFalse(config.forwardPrincipal());
         assertEquals(List.of(), config.arguments());
         assertEquals(Map.of(), config.environmentVariables());
+        assertTrue(config.preserveHostHeader());
+    }
+
+    @Test
+    void variableReferencesAreCheckedWhereTheyWillBeExpanded() throws Exception {
+        AppConfig config = read("""
+                <portico processPath='gunicorn' arguments='--bind "127.0.0.1:${PORTICO_PORT}" --name %APP_NAME% ${PATH}'
+                         jvmOptions='-Dport=${PORTICO_PORT}'>
+                  <environmentVariables>
+                    <environmentVariable name='APP_NAME' value='shop-${PORTICO_PATH_BASE}'/>
+                  </environmentVariables>
+                </portico>""", false);
+        // kept as written: expanded when the process starts (PORTICO_PORT changes with every start)
+        assertEquals(List.of("--bind", "127.0.0.1:${PORTICO_PORT}", "--name", "%APP_NAME%", "${PATH}"), config.arguments());
+        assertEquals("shop-${PORTICO_PATH_BASE}", config.environmentVariables().get("APP_NAME"));
+
+        ConfigException typo = error("<portico processPath='x' arguments='--port ${PORTICO_PROT}'/>");
+        assertTrue(typo.getMessage().contains("arguments") && typo.getMessage().contains("${PORTICO_PROT}, which is not set"),
+                typo.getMessage());
+        // a variable's value sees Tomcat's environment and Portico's, not the app's other variables
+        ConfigException sibling = error("""
+                <portico processPath='x'><environmentVariables>
+                  <environmentVariable name='A' value='1'/><environmentVariable name='B' value='${A}'/>
+                </environmentVariables></portico>""");
+        assertTrue(sibling.getMessage().contains("environmentVariable[@name='B']/@value"), sibling.getMessage());
+        assertTrue(error("<portico processPath='x' jvmOptions='-Dx=${NOPE_NOT_SET}'/>").getMessage().contains("jvmOptions"));
+        assertTrue(error("<portico processPath='x' arguments='${unclosed'/>").getMessage().contains("without a closing"));
+        // in-process there is no PORTICO_PORT to expand
+        assertThrows(ConfigException.class, () -> read("""
+                <portico><environmentVariables><environmentVariable name='P' value='${PORTICO_PORT}'/></environmentVariables></portico>""",
+                true));
+        // %NAME% follows ANCM: unset names stay as written, never an error
+        assertEquals(List.of("%NOT_SET%"), read("<portico processPath='x' arguments='%NOT_SET%'/>", false).arguments());
+    }
+
+    @Test
+    void preserveHostHeaderCanBeTurnedOffPerAppOrForTheHost() throws Exception {
+        assertFalse(read("<portico processPath='node' preserveHostHeader='false'/>", false).preserveHostHeader());
+        defaults.setPreserveHostHeader(false);
+        assertFalse(read("<portico processPath='node'/>", false).preserveHostHeader());
+        assertTrue(read("<portico processPath='node' preserveHostHeader='true'/>", false).preserveHostHeader());
+        assertTrue(error("<portico processPath='node' preserveHostHeader='yes'/>").getMessage().contains("preserveHostHeader"));
     }
 
     @Test

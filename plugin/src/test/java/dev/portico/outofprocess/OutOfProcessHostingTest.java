@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testing.Json;
+import dev.portico.testing.RawHttp;
 
 /**
  * Out-of-process hosting end to end inside an embedded Tomcat: real Node processes on
@@ -85,6 +86,75 @@ class OutOfProcessHostingTest {
         assertNotEquals("forged", token);
         assertEquals("hi there", Json.field(tomcat.get("/echo/env?names=GREETING").body(), "GREETING"));
         assertEquals("/echo", Json.field(tomcat.get("/echo/env").body(), "PORTICO_PATH_BASE"));
+    }
+
+    /**
+     * The backend gets the Host the client addressed (ANCM preserves it), so a framework that
+     * builds absolute URLs from Host points at the front; X-Forwarded-Host says the same, and the
+     * front's port travels in X-Forwarded-Port. Without a port in Host, neither header invents one.
+     */
+    @Test
+    void forwardsTheClientsHost() throws Exception {
+        tomcat.nodeApp("hosted", "", Map.of());
+        int front = tomcat.uri("/").getPort();
+        try (RawHttp raw = new RawHttp(front, 10_000)) {
+            String echo = raw.exchange("GET /hosted/echo HTTP/1.1\r\nHost: shop.example:" + front + "\r\n", new byte[0]).text();
+            assertEquals("shop.example:" + front, Json.field(echo, "host"), echo);
+            assertEquals("shop.example:" + front, Json.field(echo, "x-forwarded-host"), echo);
+            assertEquals(Integer.toString(front), Json.field(echo, "x-forwarded-port"), echo);
+            echo = raw.exchange("GET /hosted/echo HTTP/1.1\r\nHost: Shop.Example\r\n", new byte[0]).text();
+            assertEquals("Shop.Example", Json.field(echo, "host"), echo);
+            assertEquals("Shop.Example", Json.field(echo, "x-forwarded-host"), echo);
+            // HTTP/1.0 without Host: the front's own address, as a webapp's getServerName() says
+            echo = raw.exchange("GET /hosted/echo HTTP/1.0\r\nConnection: keep-alive\r\n", new byte[0]).text();
+            assertEquals(Json.field(echo, "x-forwarded-host"), Json.field(echo, "host"), echo);
+            assertNotNull(Json.field(echo, "host"), echo);
+        }
+    }
+
+    /** {@code preserveHostHeader="false"}: the backend's own loopback address in Host, the client's in X-Forwarded-Host only. */
+    @Test
+    void preserveHostHeaderOffSendsTheBackendsAddress() throws Exception {
+        tomcat.nodeApp("ownhost", "preserveHostHeader=\"false\"", Map.of());
+        int front = tomcat.uri("/").getPort();
+        String port = Json.field(tomcat.get("/ownhost/env").body(), "PORTICO_PORT");
+        try (RawHttp raw = new RawHttp(front, 10_000)) {
+            String echo = raw.exchange("GET /ownhost/echo HTTP/1.1\r\nHost: shop.example\r\n", new byte[0]).text();
+            assertEquals("127.0.0.1:" + port, Json.field(echo, "host"), echo);
+            assertEquals("shop.example", Json.field(echo, "x-forwarded-host"), echo);
+        }
+    }
+
+    /**
+     * A backend that binds where an argument says: {@code %PORTICO_PORT%} and {@code ${NAME}} in
+     * arguments and environmentVariables are expanded when the process starts, against Portico's
+     * variables and Tomcat's environment; {@code %%} and {@code $${} stay literal.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void argumentsAndVariableValuesExpandPorticosVariables() {
+        tomcat.writeApp("bound", "<portico processPath=\"node\" arguments=\"" + HostingTomcat.NODE_BACKEND
+                + " --port %PORTICO_PORT% --base ${PORTICO_PATH_BASE} %%PORTICO_PORT%% %NOT_SET% &quot;%BIND%&quot;\">\n"
+                + "  <environmentVariables>\n"
+                + "    <environmentVariable name=\"BIND\" value=\"127.0.0.1:${PORTICO_PORT} of ${PATH}\"/>\n"
+                + "    <environmentVariable name=\"LITERAL\" value=\"$${PORTICO_PORT} %%PORTICO_PORT%%\"/>\n"
+                + "  </environmentVariables>\n</portico>\n");
+        Map<String, Object> env = (Map<String, Object>) Json.parse(tomcat.get("/bound/env?names=BIND,LITERAL").body());
+        String port = (String) env.get("PORTICO_PORT");
+        assertEquals(Long.parseLong(port), env.get("listeningPort"), "the backend listens on the port its argument named");
+        String bind = "127.0.0.1:" + port + " of " + System.getenv("PATH");
+        assertEquals(List.of("--port", port, "--base", "/bound", "%PORTICO_PORT%", "%NOT_SET%", bind), env.get("argv"));
+        assertEquals(bind, env.get("BIND"));
+        assertEquals("${PORTICO_PORT} %PORTICO_PORT%", env.get("LITERAL"));
+        // a new process gets a port of its own, and its arguments follow
+        String pid = String.valueOf(env.get("pid"));
+        tomcat.get("/bound/crash");
+        HostingTomcat.await(() -> {
+            HttpResponse<String> again = tomcat.get("/bound/env");
+            return again.statusCode() == 200 && !pid.equals(Json.field(again.body(), "pid"));
+        }, Duration.ofSeconds(20), "a restarted backend");
+        Map<String, Object> restarted = (Map<String, Object>) Json.parse(tomcat.get("/bound/env").body());
+        assertEquals(Long.parseLong((String) restarted.get("PORTICO_PORT")), restarted.get("listeningPort"));
     }
 
     @Test

@@ -55,6 +55,7 @@ class UpgradeForwardingTest {
             String head = readHead(in);
             assertTrue(head.startsWith("HTTP/1.1 101"), head);
             assertTrue(head.contains("X-Forwarded-For-Seen: 127.0.0.1\r\n"), head);
+            assertTrue(head.contains("X-Host-Seen: 127.0.0.1\r\n"), "the client's Host reaches the backend on an upgrade too: " + head);
 
             // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
             byte[] payload = new byte[1024 * 1024];

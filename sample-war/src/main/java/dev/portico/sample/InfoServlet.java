@@ -28,6 +28,7 @@ public class InfoServlet extends HttpServlet {
         info.put("serverPort", request.getServerPort());
         info.put("contextPath", request.getContextPath());
         info.put("requestURI", request.getRequestURI());
+        info.put("requestURL", request.getRequestURL().toString());
         info.put("principal", request.getRemoteUser());
         info.put("hostingModel", Settings.hostingModel(getServletContext()));
         info.put("pid", ProcessHandle.current().pid());
