@@ -34,11 +34,13 @@ import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
 import dev.portico.forward.BackendClient;
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
+import dev.portico.hosting.StatusAccess;
 import dev.portico.hosting.StatusReport;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.outofprocess.OutOfProcessApp;
@@ -70,6 +72,7 @@ public class PorticoValve extends ValveBase {
     private int scanIntervalMillis = 200;
     private int forwardingThreads = 64;
     private String statusPath = "";
+    private String statusRoles = "";
 
     private Path appBasePath;
     private Path workDir;
@@ -80,6 +83,7 @@ public class PorticoValve extends ValveBase {
     private BackendClient backendClient;
     private InternalContainer internal;
     private AppCatalog catalog;
+    private StatusAccess statusAccess;
 
     public PorticoValve() {
         super(true);
@@ -213,12 +217,24 @@ public class PorticoValve extends ValveBase {
     }
 
     /**
-     * Path of the JSON status page (e.g. {@code /portico-status}); empty (the default) turns it
-     * off. It answers clients on the loopback interface only; for anyone else the path is an
-     * ordinary request of the Host.
+     * Path of the status page (e.g. {@code /portico-status}: HTML, JSON or Prometheus text);
+     * empty (the default) turns it off. It answers clients on the loopback interface, and others
+     * only as {@link #setStatusRoles allowed}; for anyone else the path is an ordinary request of the Host.
      */
     public void setStatusPath(String statusPath) {
         this.statusPath = statusPath == null ? "" : statusPath.trim();
+    }
+
+    public String getStatusRoles() {
+        return statusRoles;
+    }
+
+    /**
+     * Comma-separated roles whose users (HTTP Basic, against the Host's realm) may read the status
+     * page from other addresses than loopback; empty (the default): loopback only.
+     */
+    public void setStatusRoles(String roles) {
+        this.statusRoles = roles == null ? "" : roles.trim();
     }
 
     public int getForwardingThreads() {
@@ -264,6 +280,7 @@ public class PorticoValve extends ValveBase {
         } catch (Exception e) {
             throw new LifecycleException(sm.getString("valve.clientFailed"), e);
         }
+        statusAccess = new StatusAccess(host, statusRoles);
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
         ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor,
@@ -381,7 +398,8 @@ public class PorticoValve extends ValveBase {
             for (AppCatalog.Slot slot : current.slots()) {
                 String path = slot.source().contextPath();
                 apps.put(path.isEmpty() ? "/" : path,
-                        slot.offlinePage() != null ? "offline (app_offline.htm)" : slot.app().describe());
+                        slot.offlinePage() == null ? slot.app().describe()
+                                : slot.offlineByFile() ? "offline (app_offline.htm)" : "offline (held by an operator)");
             }
         }
         return apps;
@@ -398,9 +416,14 @@ public class PorticoValve extends ValveBase {
             getNext().invoke(request, response);
             return;
         }
-        if (!statusPath.isEmpty() && statusPath.equals(uri) && isLoopback(request.getRemoteAddr())) {
-            StatusReport.send(catalog, response);
-            return;
+        if (!statusPath.isEmpty() && statusPath.equals(uri)) {
+            StatusAccess.Decision access = statusAccess.decide(request, response);
+            if (access == StatusAccess.Decision.SERVE) {
+                StatusReport.send(catalog, request, response);
+            }
+            if (access != StatusAccess.Decision.PASS) {
+                return;
+            }
         }
         AppCatalog.Slot slot = catalog.match(uri);
         if (slot == null || frontContextIsMoreSpecific(request, slot)) {
@@ -412,12 +435,15 @@ public class PorticoValve extends ValveBase {
             StatusPage.offline(offlinePage).send(response);
             return;
         }
-        slot.app().handle(request, response);
-    }
-
-    private static boolean isLoopback(String address) {
-        return address != null && (address.startsWith("127.") || address.equals("::1")
-                || address.equals("0:0:0:0:0:0:0:1"));
+        AppMetrics metrics = slot.metrics();
+        long started = metrics.begin();
+        try {
+            slot.app().handle(request, response);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            metrics.threw(started);
+            throw e;
+        }
+        metrics.handled(request, response, started);
     }
 
     /** A webapp of the front Host whose path is longer than the hosted app's wins, as in Tomcat's own mapping. */

@@ -11,7 +11,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -36,6 +38,12 @@ public final class AppCatalog {
 
     public static final String APP_OFFLINE = "app_offline.htm";
 
+    /** What requests get while an operator holds an app offline and it has no app_offline.htm of its own. */
+    private static final byte[] OPERATOR_OFFLINE_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            + "<title>Service Unavailable</title></head><body>\n<h1>Service Unavailable</h1>\n"
+            + "<p>This application has been taken offline for maintenance. Please try again shortly.</p>\n"
+            + "</body></html>\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
     private static final Log log = LogFactory.getLog(AppCatalog.class);
     private static final StringManager sm = StringManager.getManager(AppCatalog.class);
 
@@ -45,6 +53,7 @@ public final class AppCatalog {
     private final AppFactory factory;
     private final boolean showConfigDetails;
     private final Map<String, Slot> byName = new HashMap<>();
+    private final Queue<Command> commands = new ConcurrentLinkedQueue<>();
     private volatile List<Slot> byLongestPath = List.of();
 
     public AppCatalog(Path appBase, PorticoXml parser, HostingEvents events, AppFactory factory,
@@ -56,13 +65,34 @@ public final class AppCatalog {
         this.showConfigDetails = showConfigDetails;
     }
 
-    /** One hosted app's place in the catalog: the app itself and whether it is offline. */
+    /** What an operator can ask of one app (over JMX); carried out by the next {@link #scan()}. */
+    public enum Operation {
+        /** Rebuild the app as a changed portico.xml would: a new generation takes over. */
+        RECYCLE,
+        /** Start it now, without waiting for a request. */
+        START,
+        /** Stop its process (or Context), draining in-flight requests; the next request starts it again. */
+        STOP,
+        /** Hold it offline: requests get app_offline.htm's 503 (or Portico's own offline page) and it stops. */
+        TAKE_OFFLINE,
+        /** Release the operator's hold; the app stays offline while app_offline.htm is present. */
+        BRING_ONLINE
+    }
+
+    private record Command(String name, Operation operation) {
+    }
+
+    /** One hosted app's place in the catalog: the app itself, whether it is offline, and its request figures. */
     public static final class Slot {
         private final AppSource source;
+        private final AppMetrics metrics = new AppMetrics();
         private volatile HostedApp app;
         private volatile byte[] offlinePage;
+        private volatile boolean heldOffline;
+        private volatile byte[] offlineFile;
         private String fingerprint;
         private String offlineFingerprint;
+        private String rebuildReason;
 
         Slot(AppSource source) {
             this.source = source;
@@ -76,9 +106,23 @@ public final class AppCatalog {
             return app;
         }
 
-        /** The bytes of app_offline.htm while it is present, else null. */
+        /** The page offline requests get (app_offline.htm's bytes, or Portico's page while an operator holds the app offline), else null. */
         public byte[] offlinePage() {
             return offlinePage;
+        }
+
+        /** True while an operator holds the app offline ({@link Operation#TAKE_OFFLINE}). */
+        public boolean heldOffline() {
+            return heldOffline;
+        }
+
+        /** True while app_offline.htm is present (whether or not an operator holds the app offline too). */
+        public boolean offlineByFile() {
+            return offlineFile != null;
+        }
+
+        public AppMetrics metrics() {
+            return metrics;
         }
 
         boolean matches(String uri) {
@@ -102,6 +146,34 @@ public final class AppCatalog {
         return byLongestPath;
     }
 
+    /** The hosted app of that name (its directory or WAR name; "ROOT" for /), or null. */
+    public Slot slot(String name) {
+        for (Slot slot : byLongestPath) {
+            if (slot.source.name().equals(name)) {
+                return slot;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Asks for an operation on an app; the scanning thread carries it out within a scan interval
+     * (it owns every change to the catalog, and runs with Portico's class loader, not the caller's).
+     *
+     * @throws IllegalArgumentException when no app of that name is hosted
+     * @throws IllegalStateException when the app is offline and the operation needs it online
+     */
+    public void request(String name, Operation operation) {
+        Slot slot = slot(name);
+        if (slot == null) {
+            throw new IllegalArgumentException(sm.getString("catalog.noSuchApp", name));
+        }
+        if (operation == Operation.START && slot.offlinePage != null) {
+            throw new IllegalStateException(sm.getString("catalog.startOffline", name));
+        }
+        commands.add(new Command(name, operation));
+    }
+
     /** Brings the catalog in line with the appBase directory. Called from one thread only. */
     public synchronized void scan() {
         Map<String, AppSource> found = discover();
@@ -115,6 +187,12 @@ public final class AppCatalog {
                 events.appRemoved(gone.source.name(), gone.source.contextPath());
                 it.remove();
                 changed = true;
+            }
+        }
+        for (Command command; (command = commands.poll()) != null;) {
+            Slot slot = byName.get(command.name());
+            if (slot != null) {
+                carryOut(slot, command.operation());
             }
         }
         for (AppSource source : found.values()) {
@@ -133,6 +211,26 @@ public final class AppCatalog {
         }
     }
 
+    private void carryOut(Slot slot, Operation operation) {
+        String name = slot.source.name();
+        log.info(sm.getString("catalog.operation", name, operation.name()));
+        switch (operation) {
+            case RECYCLE -> {
+                // the next refresh rebuilds it exactly as a changed portico.xml does
+                slot.fingerprint = null;
+                slot.rebuildReason = sm.getString("catalog.recycleRequested", name);
+            }
+            case START -> {
+                if (slot.offlinePage == null) {
+                    slot.app.start();
+                }
+            }
+            case STOP -> stopQuietly(slot.app, false);
+            case TAKE_OFFLINE -> slot.heldOffline = true;
+            case BRING_ONLINE -> slot.heldOffline = false;
+        }
+    }
+
     private void refresh(Slot slot) {
         AppSource source = slot.source;
         String fingerprint = fingerprint(source);
@@ -140,8 +238,9 @@ public final class AppCatalog {
         if (rebuilt) {
             HostedApp old = slot.app;
             if (old != null) {
-                log.info(sm.getString("catalog.recycle", source.name()));
+                log.info(slot.rebuildReason != null ? slot.rebuildReason : sm.getString("catalog.recycle", source.name()));
             }
+            slot.rebuildReason = null;
             slot.fingerprint = fingerprint;
             slot.app = build(source);
             log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), slot.app.describe()));
@@ -152,18 +251,22 @@ public final class AppCatalog {
         Path offline = source.directory().resolve(APP_OFFLINE);
         String offlineFingerprint = fileFingerprint(offline);
         if (!offlineFingerprint.equals(slot.offlineFingerprint)) {
-            boolean wasOffline = slot.offlinePage != null;
             slot.offlineFingerprint = offlineFingerprint;
-            slot.offlinePage = readOrNull(offline);
-            if (slot.offlinePage != null && !wasOffline) {
-                log.info(sm.getString("catalog.offline", source.name(), offline));
-                events.appOffline(source.name());
-                stopQuietly(slot.app, false);
-            } else if (slot.offlinePage == null && wasOffline) {
-                log.info(sm.getString("catalog.online", source.name()));
-                events.appOnline(source.name());
-                rebuilt = true;
-            }
+            slot.offlineFile = readOrNull(offline);
+        }
+        // app_offline.htm's own page wins; the operator's hold shows Portico's while there is none
+        byte[] page = slot.offlineFile != null ? slot.offlineFile : slot.heldOffline ? OPERATOR_OFFLINE_PAGE : null;
+        boolean wasOffline = slot.offlinePage != null;
+        slot.offlinePage = page;
+        if (page != null && !wasOffline) {
+            log.info(slot.offlineFile != null ? sm.getString("catalog.offline", source.name(), offline)
+                    : sm.getString("catalog.offlineHeld", source.name()));
+            events.appOffline(source.name());
+            stopQuietly(slot.app, false);
+        } else if (page == null && wasOffline) {
+            log.info(sm.getString("catalog.online", source.name()));
+            events.appOnline(source.name());
+            rebuilt = true;
         }
         if (rebuilt && slot.offlinePage == null) {
             slot.app.preloadIfEnabled();

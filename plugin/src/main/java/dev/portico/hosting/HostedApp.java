@@ -22,6 +22,13 @@ public interface HostedApp {
     }
 
     /**
+     * Starts the app now, whatever {@code preloadEnabled} says (an operator's start). Returns at
+     * once; the start goes on in the background. An app that cannot start ignores it.
+     */
+    default void start() {
+    }
+
+    /**
      * Releases what the app holds (its process, its files) so that a deployment can replace it.
      * With {@code permanently} false the next request may bring it back.
      */

@@ -104,7 +104,8 @@ public final class StatusPage {
         return html.append("<p><small>Portico</small></p>\n</body></html>\n").toString();
     }
 
-    private static String escape(String text) {
+    /** Text made safe for HTML element content and quoted attribute values. */
+    static String escape(String text) {
         StringBuilder out = new StringBuilder(text.length() + 16);
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);

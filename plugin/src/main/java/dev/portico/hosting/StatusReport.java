@@ -3,29 +3,131 @@ package dev.portico.hosting;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * The valve's status page: every hosted app, its hosting model and state, and for an
- * out-of-process app each of its processes (pid, port, state, requests, in flight, memory, last
- * failure), as JSON for scripts and monitoring. Read from each app's typed {@link AppStatus}.
+ * The valve's status page: every hosted app, its hosting model and state, its request figures
+ * and, for an out-of-process app, each of its processes (pid, port, state, requests, in flight,
+ * memory, last failure). One page, three forms: HTML for people ({@link StatusHtml}), JSON for
+ * scripts, the Prometheus text format for scrapers ({@link PrometheusText}). Read from each
+ * app's typed {@link AppStatus} and its slot's {@link AppMetrics}.
  */
 public final class StatusReport {
+
+    /** The forms of the page. */
+    public enum Format {
+        HTML("text/html;charset=UTF-8"),
+        JSON("application/json;charset=UTF-8"),
+        PROMETHEUS("text/plain;version=0.0.4;charset=utf-8");
+
+        private final String contentType;
+
+        Format(String contentType) {
+            this.contentType = contentType;
+        }
+
+        /**
+         * {@code ?format=html|json|prometheus} decides; otherwise the Accept header: a Prometheus
+         * scraper asks for {@code text/plain}, a browser for {@code text/html}, anything else
+         * (scripts, {@code curl}, no Accept at all) gets JSON as before. Null for an unknown format.
+         */
+        static Format of(HttpServletRequest request) {
+            String asked = queryParameter(request.getQueryString(), "format");
+            if (asked != null) {
+                return switch (asked.toLowerCase(Locale.ROOT)) {
+                    case "html" -> HTML;
+                    case "json" -> JSON;
+                    case "prometheus" -> PROMETHEUS;
+                    default -> null;
+                };
+            }
+            String accept = request.getHeader("Accept");
+            if (accept == null) {
+                return JSON;
+            }
+            accept = accept.toLowerCase(Locale.ROOT);
+            if (accept.contains("application/json")) {
+                return JSON;
+            }
+            if (accept.contains("text/html")) {
+                return HTML;
+            }
+            if (accept.contains("text/plain") || accept.contains("application/openmetrics-text")) {
+                return PROMETHEUS;
+            }
+            return JSON;
+        }
+    }
 
     private StatusReport() {
     }
 
-    public static void send(AppCatalog catalog, HttpServletResponse response) throws IOException {
-        byte[] body = json(catalog).getBytes(StandardCharsets.UTF_8);
+    public static void send(AppCatalog catalog, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        Format format = Format.of(request);
+        if (format == null) {
+            response.sendError(400, "format must be html, json or prometheus");
+            return;
+        }
+        String page = switch (format) {
+            case HTML -> StatusHtml.page(catalog, Instant.now());
+            case JSON -> json(catalog);
+            case PROMETHEUS -> PrometheusText.page(catalog);
+        };
+        byte[] body = page.getBytes(StandardCharsets.UTF_8);
         response.setStatus(200);
-        response.setContentType("application/json;charset=UTF-8");
+        response.setContentType(format.contentType);
         response.setHeader("Cache-Control", "no-store");
+        response.setHeader("Vary", "Accept");
         response.setContentLength(body.length);
+        if ("HEAD".equals(request.getMethod())) {
+            return;
+        }
         try (OutputStream out = response.getOutputStream()) {
             out.write(body);
         }
+    }
+
+    /** How long the app's oldest process has been up (since it was ready, else since it started), or null. */
+    static Duration uptime(AppStatus status, Instant now) {
+        Instant since = null;
+        for (AppStatus.ProcessStatus process : status.processes()) {
+            Instant up = process.readyAt() != null ? process.readyAt() : process.startedAt();
+            if (up != null && (since == null || up.isBefore(since))) {
+                since = up;
+            }
+        }
+        return since == null ? null : Duration.between(since, now);
+    }
+
+    /** Why the app is offline: {@code app_offline.htm}, {@code operator}, or null while online. */
+    static String offlineReason(AppCatalog.Slot slot) {
+        if (slot.offlinePage() == null) {
+            return null;
+        }
+        return slot.offlineByFile() ? AppCatalog.APP_OFFLINE : "operator";
+    }
+
+    static String displayPath(AppSource source) {
+        return source.contextPath().isEmpty() ? "/" : source.contextPath();
+    }
+
+    private static String queryParameter(String query, String name) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name)) {
+                return pair.substring(eq + 1);
+            }
+        }
+        return null;
     }
 
     static String json(AppCatalog catalog) {
@@ -36,12 +138,14 @@ public final class StatusReport {
             first = false;
             AppSource source = slot.source();
             AppStatus status = slot.app().status();
+            AppMetrics.Snapshot metrics = slot.metrics().snapshot();
             // the first process's figures at the top level too: what a one-process app's readers expect
             AppStatus.ProcessStatus main = status.processes().isEmpty() ? null : status.processes().get(0);
             json.raw("{").field("name", source.name())
-                    .field("path", source.contextPath().isEmpty() ? "/" : source.contextPath())
+                    .field("path", displayPath(source))
                     .field("location", source.location().toString())
                     .field("offline", slot.offlinePage() != null)
+                    .field("offlineReason", offlineReason(slot))
                     .field("model", status.model())
                     .field("state", status.state())
                     .field("description", status.description())
@@ -52,6 +156,8 @@ public final class StatusReport {
                     .field("starts", status.starts())
                     .field("crashes", status.crashes())
                     .field("inFlight", status.inFlight())
+                    .field("requests", metrics.requests())
+                    .field("failures", metrics.failures())
                     .field("lastFailure", status.lastFailure() == null ? null : status.lastFailure().message())
                     .field("lastFailureAt", status.lastFailure() == null ? null : status.lastFailure().at())
                     .field("nextAttemptAt", status.nextAttemptAt())

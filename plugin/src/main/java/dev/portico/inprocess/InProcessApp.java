@@ -18,8 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -27,7 +25,6 @@ import org.apache.catalina.Host;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
-import org.apache.catalina.core.AsyncContextImpl;
 import org.apache.catalina.deploy.NamingResourcesImpl;
 import org.apache.catalina.session.StandardManager;
 import org.apache.catalina.startup.Constants;
@@ -47,6 +44,7 @@ import dev.portico.config.AppConfig;
 import dev.portico.config.Placeholders;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.RequestEnd;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
@@ -197,10 +195,15 @@ public final class InProcessApp implements HostedApp {
     @Override
     public void preloadIfEnabled() {
         if (config.preloadEnabled()) {
-            Generation gen = enter();
-            if (gen != null) {
-                gen.exit();
-            }
+            start();
+        }
+    }
+
+    @Override
+    public void start() {
+        Generation gen = enter();
+        if (gen != null) {
+            gen.exit();
         }
     }
 
@@ -330,19 +333,7 @@ public final class InProcessApp implements HostedApp {
 
         /** Counts an async request in until it completes; true when it did (the caller must not exit). */
         boolean trackAsync(Request request) {
-            if (!request.isAsync()) {
-                return false;
-            }
-            AsyncContextImpl asyncContext = request.getAsyncContextInternal();
-            if (asyncContext == null) {
-                return false;
-            }
-            try {
-                asyncContext.addListener(new Completion());
-                return true;
-            } catch (IllegalStateException e) {
-                return false;
-            }
+            return RequestEnd.whenAsyncCompletes(request, this::exit);
         }
 
         /** Waits for the start (bounded by startupTimeLimit); false when the app cannot serve. */
@@ -560,31 +551,6 @@ public final class InProcessApp implements HostedApp {
                     // nothing to do
                 }
                 stdout = null;
-            }
-        }
-
-        /** Releases the request when its async cycle ends; follows it through further startAsync calls. */
-        private final class Completion implements AsyncListener {
-            private final AtomicBoolean done = new AtomicBoolean();
-
-            @Override
-            public void onComplete(AsyncEvent event) {
-                if (done.compareAndSet(false, true)) {
-                    exit();
-                }
-            }
-
-            @Override
-            public void onTimeout(AsyncEvent event) {
-            }
-
-            @Override
-            public void onError(AsyncEvent event) {
-            }
-
-            @Override
-            public void onStartAsync(AsyncEvent event) {
-                event.getAsyncContext().addListener(this);
             }
         }
     }

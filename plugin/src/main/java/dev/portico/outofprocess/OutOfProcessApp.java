@@ -126,6 +126,11 @@ public final class OutOfProcessApp implements HostedApp {
     }
 
     @Override
+    public void start() {
+        supervisor.acquire();
+    }
+
+    @Override
     public CompletableFuture<Void> stop(boolean permanently) {
         CompletableFuture<Void> stopped = supervisor.stop(permanently);
         return permanently ? stopped.whenComplete((v, e) -> container.removeContext(context)) : stopped;
