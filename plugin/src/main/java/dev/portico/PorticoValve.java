@@ -43,6 +43,7 @@ import dev.portico.hosting.StatusPage;
 import dev.portico.hosting.StatusAccess;
 import dev.portico.hosting.StatusReport;
 import dev.portico.inprocess.InProcessApp;
+import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
 import dev.portico.process.ChildRegistry;
 import dev.portico.process.ProcessSupervisor;
@@ -287,7 +288,7 @@ public class PorticoValve extends ValveBase {
                 new PorticoThreads("portico-stdout"), events);
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
-                !defaults.disableStartUpErrorPage());
+                !defaults.disableStartUpErrorPage(), new AppMBeans(getDomain(), host.getName()));
         catalog.scan();
         scanTask = scheduler.scheduleWithFixedDelay(this::scanQuietly, scanIntervalMillis, scanIntervalMillis,
                 TimeUnit.MILLISECONDS);

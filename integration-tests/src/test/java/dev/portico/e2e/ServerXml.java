@@ -70,13 +70,23 @@ final class ServerXml {
         return xml.toString();
     }
 
-    /** tomcat-users.xml with the principal-test user alice/secret in role "user". */
+    /** The Manager webapp of the distribution, deployed by descriptor, with the RemoteAddrValve it ships with. */
+    static String managerContext(java.nio.file.Path catalinaHome) {
+        return "<Context docBase=\"" + Xml.escape(catalinaHome.resolve("webapps/manager").toString())
+                + "\" antiResourceLocking=\"false\" privileged=\"true\">\n"
+                + "  <Valve className=\"org.apache.catalina.valves.RemoteAddrValve\" allow=\"127\\.\\d+\\.\\d+\\.\\d+|::1|0:0:0:0:0:0:0:1\"/>\n"
+                + "</Context>\n";
+    }
+
+    /** tomcat-users.xml with the principal-test user alice/secret in role "user", and ops/ops-secret in "manager-jmx". */
     static String testUsers() {
         return """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
                   <role rolename="user"/>
+                  <role rolename="manager-jmx"/>
                   <user username="alice" password="secret" roles="user"/>
+                  <user username="ops" password="ops-secret" roles="manager-jmx"/>
                 </tomcat-users>
                 """;
     }

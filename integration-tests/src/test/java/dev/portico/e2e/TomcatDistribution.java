@@ -43,6 +43,7 @@ public final class TomcatDistribution implements AutoCloseable {
     private final boolean withUserRealm;
     private final boolean http2;
     private final ServerXml.Tls tls;
+    private final boolean withManager;
     private final ProcessTracker processes;
     private final Thread cleanupOnJvmExit;
     private int httpPort;
@@ -54,10 +55,11 @@ public final class TomcatDistribution implements AutoCloseable {
         this.pluginJar = builder.withPortico ? E2eSettings.pluginJar() : null;
         this.withPortico = builder.withPortico;
         this.valveAttributes = new LinkedHashMap<>(builder.valveAttributes);
-        this.withUserRealm = builder.withUserRealm;
+        this.withUserRealm = builder.withUserRealm || builder.withManager;
         this.http2 = builder.http2;
         this.tls = builder.tlsKeystore == null ? null
                 : new ServerXml.Tls(FreePort.pick(), builder.tlsKeystore, builder.tlsPassword);
+        this.withManager = builder.withManager;
         this.catalinaBase = newCatalinaBase(builder.name);
         this.processes = new ProcessTracker(catalinaBase);
         this.cleanupOnJvmExit = new Thread(this::killEverything, "cleanup " + catalinaBase.getFileName());
@@ -339,6 +341,9 @@ public final class TomcatDistribution implements AutoCloseable {
             if (withUserRealm) {
                 write(base.resolve("conf/tomcat-users.xml"), ServerXml.testUsers());
             }
+            if (withManager) {
+                write(base.resolve("conf/Catalina/localhost/manager.xml"), ServerXml.managerContext(catalinaHome));
+            }
             write(base.resolve("webapps/ROOT/index.html"),
                     "<html><body><h1>plain tomcat root</h1></body></html>\n");
         } catch (IOException e) {
@@ -463,6 +468,7 @@ public final class TomcatDistribution implements AutoCloseable {
         private boolean http2;
         private Path tlsKeystore;
         private String tlsPassword;
+        private boolean withManager;
 
         private Builder(String name) {
             this.name = name;
@@ -491,6 +497,15 @@ public final class TomcatDistribution implements AutoCloseable {
         public Builder tls(Path keystore, String password) {
             this.tlsKeystore = keystore;
             this.tlsPassword = password;
+            return this;
+        }
+
+        /**
+         * The distribution's Manager webapp at {@code /manager} (loopback clients only, as it ships)
+         * and the user realm, in which {@code ops/ops-secret} has the role {@code manager-jmx}.
+         */
+        public Builder withManager() {
+            this.withManager = true;
             return this;
         }
 

@@ -52,12 +52,14 @@ public final class AppCatalog {
     private final HostingEvents events;
     private final AppFactory factory;
     private final boolean showConfigDetails;
+    private final SlotListener slotListener;
     private final Map<String, Slot> byName = new HashMap<>();
     private final Queue<Command> commands = new ConcurrentLinkedQueue<>();
     private volatile List<Slot> byLongestPath = List.of();
 
     public AppCatalog(Path appBase, PorticoXml parser, HostingEvents events, AppFactory factory,
-            boolean showConfigDetails) {
+            boolean showConfigDetails, SlotListener slotListener) {
+        this.slotListener = slotListener;
         this.appBase = appBase;
         this.events = events;
         this.parser = parser;
@@ -80,6 +82,23 @@ public final class AppCatalog {
     }
 
     private record Command(String name, Operation operation) {
+    }
+
+    /** Told when an app takes its place in the catalog and when it leaves it (removed, or Tomcat stopping). */
+    public interface SlotListener {
+        SlotListener NONE = new SlotListener() {
+            @Override
+            public void added(AppCatalog catalog, Slot slot) {
+            }
+
+            @Override
+            public void removed(AppCatalog catalog, Slot slot) {
+            }
+        };
+
+        void added(AppCatalog catalog, Slot slot);
+
+        void removed(AppCatalog catalog, Slot slot);
     }
 
     /** One hosted app's place in the catalog: the app itself, whether it is offline, and its request figures. */
@@ -121,6 +140,11 @@ public final class AppCatalog {
             return offlineFile != null;
         }
 
+        /** Why the app is offline: {@code app_offline.htm}, {@code operator}, or null while it is online. */
+        public String offlineReason() {
+            return offlinePage == null ? null : offlineFile != null ? APP_OFFLINE : "operator";
+        }
+
         public AppMetrics metrics() {
             return metrics;
         }
@@ -160,18 +184,19 @@ public final class AppCatalog {
      * Asks for an operation on an app; the scanning thread carries it out within a scan interval
      * (it owns every change to the catalog, and runs with Portico's class loader, not the caller's).
      *
+     * @return false when refused: a start of an app that is offline
      * @throws IllegalArgumentException when no app of that name is hosted
-     * @throws IllegalStateException when the app is offline and the operation needs it online
      */
-    public void request(String name, Operation operation) {
+    public boolean request(String name, Operation operation) {
         Slot slot = slot(name);
         if (slot == null) {
             throw new IllegalArgumentException(sm.getString("catalog.noSuchApp", name));
         }
         if (operation == Operation.START && slot.offlinePage != null) {
-            throw new IllegalStateException(sm.getString("catalog.startOffline", name));
+            return false;
         }
         commands.add(new Command(name, operation));
+        return true;
     }
 
     /** Brings the catalog in line with the appBase directory. Called from one thread only. */
@@ -185,6 +210,7 @@ public final class AppCatalog {
                 log.info(sm.getString("catalog.removed", gone.source.name(), gone.source.location()));
                 stopQuietly(gone.app, true);
                 events.appRemoved(gone.source.name(), gone.source.contextPath());
+                slotListener.removed(this, gone);
                 it.remove();
                 changed = true;
             }
@@ -205,9 +231,15 @@ public final class AppCatalog {
             refresh(slot);
         }
         if (changed) {
+            List<Slot> previous = byLongestPath;
             List<Slot> sorted = new ArrayList<>(byName.values());
             sorted.sort(Comparator.comparingInt((Slot s) -> s.source.contextPath().length()).reversed());
             byLongestPath = List.copyOf(sorted);
+            for (Slot slot : sorted) {
+                if (!previous.contains(slot)) {
+                    slotListener.added(this, slot);
+                }
+            }
         }
     }
 
@@ -398,6 +430,7 @@ public final class AppCatalog {
     public synchronized CompletableFuture<Void> stopAll() {
         List<CompletableFuture<Void>> stops = new ArrayList<>();
         for (Slot slot : byName.values()) {
+            slotListener.removed(this, slot);
             Optional.ofNullable(slot.app).ifPresent(app -> stops.add(app.stop(true)));
         }
         byName.clear();

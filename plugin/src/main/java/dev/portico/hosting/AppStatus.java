@@ -1,6 +1,7 @@
 package dev.portico.hosting;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -26,6 +27,18 @@ public record AppStatus(String model, String state, String description, long gen
 
     public AppStatus {
         processes = List.copyOf(processes);
+    }
+
+    /** How long the oldest process has been up (since it was ready, else since it started), or null when none is. */
+    public Duration uptime(Instant now) {
+        Instant since = null;
+        for (ProcessStatus process : processes) {
+            Instant up = process.readyAt() != null ? process.readyAt() : process.startedAt();
+            if (up != null && (since == null || up.isBefore(since))) {
+                since = up;
+            }
+        }
+        return since == null ? null : Duration.between(since, now);
     }
 
     /** A failure worth showing an operator: when it happened and what the log said. */

@@ -60,7 +60,7 @@ final class StatusHtml {
         AppMetrics.Snapshot metrics = slot.metrics().snapshot();
         String path = StatusReport.displayPath(slot.source());
         String href = path.endsWith("/") ? path : path + "/";
-        String offline = StatusReport.offlineReason(slot);
+        String offline = slot.offlineReason();
         String state = offline != null ? "offline" : status.state();
         html.append("<tr class=\"app\"><td><a href=\"").append(escape(href)).append("\">").append(escape(path))
                 .append("</a><br><small>").append(escape(slot.source().name())).append("</small></td>")
@@ -75,7 +75,7 @@ final class StatusHtml {
         number(html, status.inFlight());
         number(html, status.starts());
         number(html, status.crashes());
-        html.append("<td>").append(duration(StatusReport.uptime(status, now))).append("</td>");
+        html.append("<td>").append(duration(status.uptime(now))).append("</td>");
         failure(html, status.lastFailure(), status.nextAttemptAt());
         html.append("</tr>\n");
         for (AppStatus.ProcessStatus process : status.processes()) {

@@ -3,7 +3,6 @@ package dev.portico.hosting;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 
@@ -93,26 +92,6 @@ public final class StatusReport {
         }
     }
 
-    /** How long the app's oldest process has been up (since it was ready, else since it started), or null. */
-    static Duration uptime(AppStatus status, Instant now) {
-        Instant since = null;
-        for (AppStatus.ProcessStatus process : status.processes()) {
-            Instant up = process.readyAt() != null ? process.readyAt() : process.startedAt();
-            if (up != null && (since == null || up.isBefore(since))) {
-                since = up;
-            }
-        }
-        return since == null ? null : Duration.between(since, now);
-    }
-
-    /** Why the app is offline: {@code app_offline.htm}, {@code operator}, or null while online. */
-    static String offlineReason(AppCatalog.Slot slot) {
-        if (slot.offlinePage() == null) {
-            return null;
-        }
-        return slot.offlineByFile() ? AppCatalog.APP_OFFLINE : "operator";
-    }
-
     static String displayPath(AppSource source) {
         return source.contextPath().isEmpty() ? "/" : source.contextPath();
     }
@@ -145,7 +124,7 @@ public final class StatusReport {
                     .field("path", displayPath(source))
                     .field("location", source.location().toString())
                     .field("offline", slot.offlinePage() != null)
-                    .field("offlineReason", offlineReason(slot))
+                    .field("offlineReason", slot.offlineReason())
                     .field("model", status.model())
                     .field("state", status.state())
                     .field("description", status.description())

@@ -1,0 +1,237 @@
+package dev.portico.jmx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.rmi.server.RMIServerSocketFactory;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXConnectorServer;
+import javax.management.remote.JMXConnectorServerFactory;
+import javax.management.remote.JMXServiceURL;
+import javax.management.remote.rmi.RMIConnectorServer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.portico.testing.HostingTomcat;
+import dev.portico.testing.Json;
+
+/**
+ * The PorticoApp MBeans seen and driven from a JMX client over a real RMI connector on a
+ * loopback port: attributes from the typed status, each operation's effect on the hosted app,
+ * registration with the app and removal with it.
+ */
+class AppMBeansTest {
+
+    private static HostingTomcat tomcat;
+    private static JMXConnectorServer connectorServer;
+    private static JMXConnector connector;
+    private static MBeanServerConnection jmx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tomcat = new HostingTomcat(valve -> {
+            valve.setShutdownTimeLimit(2);
+            valve.setStatusPath("/portico-status");
+        });
+        Map<String, Object> environment = new HashMap<>();
+        environment.put(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, new LoopbackSockets());
+        // no RMI registry: the address carries the server's stub
+        connectorServer = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("service:jmx:rmi://127.0.0.1"),
+                environment, ManagementFactory.getPlatformMBeanServer());
+        connectorServer.start();
+        connector = JMXConnectorFactory.connect(connectorServer.getAddress());
+        jmx = connector.getMBeanServerConnection();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (connector != null) {
+            connector.close();
+        }
+        if (connectorServer != null) {
+            connectorServer.stop();
+        }
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    /** RMI's sockets on 127.0.0.1 only. */
+    private static final class LoopbackSockets implements RMIServerSocketFactory, java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public ServerSocket createServerSocket(int port) throws IOException {
+            return new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof LoopbackSockets;
+        }
+
+        @Override
+        public int hashCode() {
+            return 1;
+        }
+    }
+
+    private static ObjectName app(String path) {
+        try {
+            return new ObjectName("Tomcat:type=PorticoApp,host=localhost,name=" + path);
+        } catch (javax.management.MalformedObjectNameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Object attribute(ObjectName name, String attribute) {
+        try {
+            return jmx.getAttribute(name, attribute);
+        } catch (Exception e) {
+            throw new AssertionError(name + " " + attribute, e);
+        }
+    }
+
+    private static Object invoke(ObjectName name, String operation) throws Exception {
+        return jmx.invoke(name, operation, new Object[0], new String[0]);
+    }
+
+    private static long pidServing(String path) {
+        return Long.parseLong(Json.field(tomcat.get(path + "/env").body(), "pid"));
+    }
+
+    @Test
+    void anOutOfProcessAppIsStartedStoppedAndRecycledOverJmx() throws Exception {
+        tomcat.nodeApp("shop", "", Map.of());
+        ObjectName shop = app("/shop");
+        HostingTomcat.await(() -> isRegistered(shop), Duration.ofSeconds(5), "the MBean of /shop");
+        assertEquals("shop", attribute(shop, "name"));
+        assertEquals("/shop", attribute(shop, "path"));
+        assertEquals("outOfProcess", attribute(shop, "model"));
+        assertEquals("idle", attribute(shop, "state"));
+        assertEquals("", attribute(shop, "pids"));
+        assertEquals(-1L, attribute(shop, "uptime"));
+
+        assertEquals("START of app [shop] requested: carried out within the valve's scanInterval", invoke(shop, "start"));
+        HostingTomcat.await(() -> "running".equals(attribute(shop, "state")), Duration.ofSeconds(20), "started over JMX");
+        long[] pids = {Long.parseLong((String) attribute(shop, "pids"))};
+        assertTrue(Integer.parseInt((String) attribute(shop, "ports")) > 0);
+        assertEquals(1, attribute(shop, "starts"));
+        assertTrue((Long) attribute(shop, "uptime") >= 0);
+        // started before any request: the first request finds that very process
+        assertEquals(0L, attribute(shop, "requests"));
+        assertEquals(pids[0], pidServing("/shop"));
+        assertEquals(1L, attribute(shop, "requests"));
+        assertEquals(0, attribute(shop, "inFlight"));
+
+        invoke(shop, "stop");
+        HostingTomcat.await(() -> "".equals(attribute(shop, "pids")) && "idle".equals(attribute(shop, "state")),
+                Duration.ofSeconds(10), "stopped over JMX");
+        assertFalse(ProcessHandle.of(pids[0]).map(ProcessHandle::isAlive).orElse(false), "the old process is gone");
+        long afterStop = pidServing("/shop");
+        assertNotEquals(pids[0], afterStop, "the next request started a new process");
+
+        invoke(shop, "recycle");
+        HostingTomcat.await(() -> !ProcessHandle.of(afterStop).map(ProcessHandle::isAlive).orElse(false),
+                Duration.ofSeconds(10), "the recycled generation's process gone");
+        assertEquals("idle", attribute(shop, "state"));
+        assertEquals(0, attribute(shop, "starts"), "a new generation counts its own starts");
+        assertNotEquals(afterStop, pidServing("/shop"));
+        assertEquals(3L, attribute(shop, "requests"), "requests are counted across recycles");
+    }
+
+    @Test
+    void takenOfflineOverJmxAnAppAnswers503UntilBroughtBackAndTheFileStillWins() throws Exception {
+        Path dir = tomcat.nodeApp("held", "", Map.of());
+        ObjectName held = app("/held");
+        HostingTomcat.await(() -> isRegistered(held), Duration.ofSeconds(5), "the MBean of /held");
+        long pid = pidServing("/held");
+
+        invoke(held, "takeOffline");
+        HostingTomcat.await(() -> tomcat.get("/held/env").statusCode() == 503, Duration.ofSeconds(5), "offline");
+        var page = tomcat.get("/held/env");
+        assertTrue(page.body().contains("taken offline for maintenance"), page.body());
+        assertEquals("offline", attribute(held, "state"));
+        assertEquals("operator", attribute(held, "offlineReason"));
+        assertEquals(Boolean.TRUE, attribute(held, "heldOffline"));
+        HostingTomcat.await(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                Duration.ofSeconds(10), "the process stopped while offline");
+        assertEquals("START of app [held] refused: it is offline (operator); bring it online first", invoke(held, "start"));
+
+        Files.writeString(dir.resolve("app_offline.htm"), "<h1>back at noon</h1>");
+        HostingTomcat.await(() -> "app_offline.htm".equals(attribute(held, "offlineReason")), Duration.ofSeconds(5),
+                "the file's page");
+        invoke(held, "bringOnline");
+        HostingTomcat.await(() -> Boolean.FALSE.equals(attribute(held, "heldOffline")), Duration.ofSeconds(5), "released");
+        assertEquals("<h1>back at noon</h1>", tomcat.get("/held/env").body(), "app_offline.htm keeps it offline");
+        assertEquals(503, tomcat.get("/held/env").statusCode());
+
+        Files.delete(dir.resolve("app_offline.htm"));
+        HostingTomcat.await(() -> tomcat.get("/held/env").statusCode() == 200, Duration.ofSeconds(20), "online again");
+        assertNull(attribute(held, "offlineReason"));
+    }
+
+    @Test
+    void anInProcessAppHasItsMBeanTooAndItGoesWithTheApp() throws Exception {
+        Path war = Files.createDirectories(tomcat.apps().resolve(".staging-war").resolve("WEB-INF"));
+        Files.writeString(war.resolve("web.xml"), "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.1\"/>");
+        Files.writeString(war.getParent().resolve("index.html"), "in-process page");
+        Files.move(war.getParent(), tomcat.apps().resolve("pages"));
+        ObjectName pages = app("/pages");
+        HostingTomcat.await(() -> isRegistered(pages), Duration.ofSeconds(5), "the MBean of /pages");
+        assertEquals("inProcess", attribute(pages, "model"));
+        assertEquals("idle", attribute(pages, "state"));
+        invoke(pages, "start");
+        HostingTomcat.await(() -> "running".equals(attribute(pages, "state")), Duration.ofSeconds(10), "started over JMX");
+        assertEquals("", attribute(pages, "pids"));
+        assertEquals("in-process page", tomcat.get("/pages/index.html").body());
+        assertEquals(1L, attribute(pages, "requests"));
+
+        // out of the catalog's sight (it ignores dot names) in one step
+        Files.move(tomcat.apps().resolve("pages"), tomcat.apps().resolve(".pages-removed"));
+        HostingTomcat.await(() -> !isRegistered(pages), Duration.ofSeconds(5), "the MBean removed with the app");
+    }
+
+    @Test
+    void theValveDescribesItselfThroughItsDescriptor() throws Exception {
+        Set<ObjectName> valves = jmx.queryNames(new ObjectName("Tomcat:type=Valve,name=PorticoValve,*"), null);
+        assertEquals(1, valves.size(), valves.toString());
+        ObjectName valve = valves.iterator().next();
+        assertEquals("/portico-status", jmx.getAttribute(valve, "statusPath"));
+        assertEquals("dev.portico.PorticoValve", jmx.getAttribute(valve, "className"));
+        assertEquals("STARTED", jmx.getAttribute(valve, "stateName"));
+        assertEquals("Portico: hosts apps in-process and out-of-process behind the Host",
+                jmx.getMBeanInfo(valve).getDescription());
+        tomcat.nodeApp("described", "", Map.of());
+        HostingTomcat.await(() -> isRegistered(app("/described")), Duration.ofSeconds(5), "the MBean of /described");
+        assertEquals("An app hosted by Portico, in-process or out-of-process",
+                jmx.getMBeanInfo(app("/described")).getDescription());
+    }
+
+    private static boolean isRegistered(ObjectName name) {
+        try {
+            return jmx.isRegistered(name);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
