@@ -21,6 +21,11 @@
 //   /crash                200 "crashing", then exit(3) once the response is flushed
 //   /hang                 never answers
 //   /drop                 destroys the socket without answering
+//   /healthz              200 "ok"; 503 for the first BACKEND_READY_AFTER_MS ms after listening, and
+//                         for ever after a request to /sick
+//   /sick                 200 "sick": from now on /healthz answers 503
+//   /status?code=N        an empty answer with status N
+//   /grow?mb=N            allocates N MiB (touched, so it is resident) and keeps it; JSON {pid, heldMb}
 //   anything else         200 "hello from node " + full path
 //   upgrade /ws-echo      WebSocket echo (text and binary frames, close)
 //   upgrade /raw-echo     "Upgrade: echo": after the 101, every byte is sent back
@@ -35,6 +40,7 @@
 //   BACKEND_SPAWN_CHILD=1        spawn a grandchild `sleep 300`, print "grandchild pid N"
 //   BACKEND_IGNORE_PARENT=1      do not exit when PORTICO_PARENT_PID is gone (orphan tests)
 //   BACKEND_QUIET=1              print nothing at all (not even "listening on")
+//   BACKEND_READY_AFTER_MS=N     /healthz answers 503 until N ms after the server listens
 //   BACKEND_RECORD_FILE=path     append one JSON line per request received, before handling it:
 //                                {kind: request|upgrade|clientError, method, url, httpVersion,
 //                                rawHeaders, bodyLength (requests, once the body is read), error}
@@ -316,6 +322,35 @@ function crash(req, res) {
   });
 }
 
+let listeningSince = 0;
+let sick = false;
+const held = [];
+
+function healthz(req, res) {
+  const readyAfter = Number(env.BACKEND_READY_AFTER_MS || 0);
+  const ready = !sick && listeningSince > 0 && Date.now() - listeningSince >= readyAfter;
+  sendText(res, ready ? 200 : 503, ready ? 'ok' : 'not ready');
+}
+
+function makeSick(req, res) {
+  sick = true;
+  log('sick on purpose: /healthz answers 503 from now on');
+  sendText(res, 200, 'sick');
+}
+
+function statusCode(req, res, url) {
+  const code = Number(url.searchParams.get('code') || 200);
+  res.writeHead(code, { 'Content-Length': 0 });
+  res.end();
+}
+
+function grow(req, res, url) {
+  const mb = Number(url.searchParams.get('mb') || 1);
+  const block = Buffer.alloc(mb * 1024 * 1024, 1);
+  held.push(block);
+  sendJson(res, 200, { pid: process.pid, heldMb: held.reduce((sum, b) => sum + b.length, 0) / 1048576 });
+}
+
 function hang(req, res) {
   log('hanging (no answer will be sent)');
   req.resume();
@@ -355,6 +390,10 @@ const ROUTES = {
   '/crash': crash,
   '/hang': hang,
   '/drop': drop,
+  '/healthz': healthz,
+  '/sick': makeSick,
+  '/status': statusCode,
+  '/grow': grow,
 };
 
 function handle(server, req, res) {
@@ -511,6 +550,7 @@ function main() {
   const delay = Number(env.BACKEND_START_DELAY_MS || 0);
   setTimeout(() => {
     server.listen(PORT, '127.0.0.1', () => {
+      listeningSince = Date.now();
       if (!QUIET) {
         console.log(`listening on 127.0.0.1:${server.address().port}`);
       }

@@ -46,7 +46,7 @@ import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
 import dev.portico.process.ChildRegistry;
-import dev.portico.process.ProcessSupervisor;
+import dev.portico.process.BackendPool;
 
 /**
  * Portico's shim in the Host pipeline: it maps a request to the hosted app with the longest
@@ -284,8 +284,8 @@ public class PorticoValve extends ValveBase {
         statusAccess = new StatusAccess(host, statusRoles);
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
-        ProcessSupervisor.Services services = new ProcessSupervisor.Services(registry, scheduler, blockingExecutor,
-                new PorticoThreads("portico-stdout"), events);
+        BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
+                new PorticoThreads("portico-stdout"), events, backendClient, java.time.Clock.systemUTC());
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
                 !defaults.disableStartUpErrorPage(), new AppMBeans(getDomain(), host.getName()));
@@ -297,7 +297,7 @@ public class PorticoValve extends ValveBase {
         setState(LifecycleState.STARTING);
     }
 
-    private HostedApp createApp(AppSource source, AppConfig config, Host host, ProcessSupervisor.Services services) {
+    private HostedApp createApp(AppSource source, AppConfig config, Host host, BackendPool.Services services) {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
             return new OutOfProcessApp(source, config, internal, host, backendClient, upgradeChannels, services);
         }

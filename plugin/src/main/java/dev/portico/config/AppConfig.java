@@ -21,6 +21,7 @@ import java.util.Map;
  * @param jvmOptions JVM options for the WAR runner's child JVM
  * @param preloadEnabled start the app when it is deployed (and when it comes back online), not on its first request
  * @param preserveHostHeader forward the client's Host (the authority it addressed) rather than the backend's loopback address
+ * @param pool how an out-of-process app's processes are pooled, probed and replaced
  */
 public record AppConfig(
         Path appDirectory,
@@ -44,7 +45,8 @@ public record AppConfig(
         List<String> authRoles,
         List<String> jvmOptions,
         boolean preloadEnabled,
-        boolean preserveHostHeader) {
+        boolean preserveHostHeader,
+        PoolConfig pool) {
 
     public AppConfig {
         arguments = List.copyOf(arguments);

@@ -44,7 +44,14 @@ public final class PorticoXml {
             "stdoutLogMaxFiles",
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
             "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
-            "preloadEnabled", "preserveHostHeader");
+            "preloadEnabled", "preserveHostHeader", "processesPerApplication", "stickySessions", "readinessPath", "healthCheckInterval",
+            "maxConsecutiveFailures", "backoffInitialDelayMs", "backoffMaxDelayMs", "maxRequestsPerProcess",
+            "memoryLimit", "idleTimeout", "maxQueuedRequests");
+
+    /** The attributes of the process pool, which only an out-of-process app has. */
+    private static final List<String> POOL_ATTRIBUTES = List.of("processesPerApplication", "stickySessions",
+            "readinessPath", "healthCheckInterval", "maxConsecutiveFailures", "backoffInitialDelayMs",
+            "backoffMaxDelayMs", "maxRequestsPerProcess", "memoryLimit", "idleTimeout", "maxQueuedRequests");
 
     /** Far more than any real portico.xml; reading stops here, so a huge or endless file costs nothing. */
     static final int MAX_BYTES = 1024 * 1024;
@@ -65,7 +72,8 @@ public final class PorticoXml {
                 defaults.stdoutLogMaxSize(), defaults.stdoutLogMaxFiles(),
                 defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
                 defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
-                "NONE", List.of(), List.of(), defaults.preloadEnabled(), defaults.preserveHostHeader());
+                "NONE", List.of(), List.of(), defaults.preloadEnabled(), defaults.preserveHostHeader(),
+                PoolConfig.DEFAULT);
     }
 
     public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
@@ -138,7 +146,8 @@ public final class PorticoXml {
                 authMethod, authRoles,
                 jvmOptions,
                 attributes.bool("preloadEnabled", defaults.preloadEnabled()),
-                attributes.bool("preserveHostHeader", defaults.preserveHostHeader()));
+                attributes.bool("preserveHostHeader", defaults.preserveHostHeader()),
+                pool(attributes, model, source));
     }
 
     /**
@@ -173,6 +182,41 @@ public final class PorticoXml {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source, attribute, value, e.getMessage());
         }
+    }
+
+    private static PoolConfig pool(Attributes attributes, HostingModel model, Path source) throws ConfigException {
+        PoolConfig d = PoolConfig.DEFAULT;
+        String readinessPath = attributes.text("readinessPath", null);
+        if (readinessPath != null && (!readinessPath.startsWith("/") || readinessPath.contains("..")
+                || !readinessPath.matches("[\\x21-\\x7e]+"))) {
+            throw new ConfigException(source, "readinessPath", readinessPath,
+                    "must be a path below the app starting with '/', such as /healthz (no spaces, no '..')");
+        }
+        PoolConfig pool = new PoolConfig(
+                attributes.integer("processesPerApplication", d.processes(), 1, 64),
+                attributes.bool("stickySessions", d.stickySessions()),
+                readinessPath,
+                attributes.seconds("healthCheckInterval", d.healthCheckInterval(), 0, 3600),
+                attributes.integer("maxConsecutiveFailures", d.maxConsecutiveFailures(), 0, 1000),
+                Duration.ofMillis(attributes.integer("backoffInitialDelayMs", (int) d.backoffInitialDelay().toMillis(), 1, 60_000)),
+                Duration.ofMillis(attributes.integer("backoffMaxDelayMs", (int) d.backoffMaxDelay().toMillis(), 1, 3_600_000)),
+                attributes.integer("maxRequestsPerProcess", (int) d.maxRequestsPerProcess(), 0, Integer.MAX_VALUE),
+                attributes.integer("memoryLimit", 0, 0, 1024 * 1024) * 1024L * 1024L,
+                attributes.seconds("idleTimeout", d.idleTimeout(), 0, 30 * 86400),
+                attributes.integer("maxQueuedRequests", d.maxQueuedRequests(), 0, 1_000_000));
+        if (pool.backoffMaxDelay().compareTo(pool.backoffInitialDelay()) < 0) {
+            throw new ConfigException(source, "backoffMaxDelayMs", String.valueOf(pool.backoffMaxDelay().toMillis()),
+                    "must not be less than backoffInitialDelayMs (" + pool.backoffInitialDelay().toMillis() + ")");
+        }
+        if (model == HostingModel.IN_PROCESS) {
+            for (String name : POOL_ATTRIBUTES) {
+                String value = attributes.text(name, null);
+                if (value != null) {
+                    throw new ConfigException(source, name, value, "applies only with hostingModel=\"outOfProcess\"");
+                }
+            }
+        }
+        return pool;
     }
 
     /** A bare program name ("node") is looked up on PATH by the OS; anything with a slash is a path. */

@@ -1,5 +1,9 @@
 package dev.portico.forward;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
 import org.eclipse.jetty.client.ContinueProtocolHandler;
 import org.eclipse.jetty.client.EarlyHintsProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
@@ -11,13 +15,15 @@ import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import dev.portico.process.HttpProbe;
+
 /**
  * The one Jetty HttpClient that forwards to every backend of a Host. Sharing it keeps one
  * selector and one small thread pool however many apps are hosted; each app's forwarding
  * servlet borrows it rather than starting its own. HTTP/1.1 only: backends are on loopback
  * and speak plain HTTP.
  */
-public final class BackendClient implements AutoCloseable {
+public final class BackendClient implements AutoCloseable, HttpProbe {
 
     /** The attribute under which ProxyServlet keeps the action that sends a delayed body after 100 Continue. */
     private static final String CONTINUE_ACTION = ProxyServlet.class.getName() + ".continueAction";
@@ -61,6 +67,27 @@ public final class BackendClient implements AutoCloseable {
 
     HttpClient httpClient() {
         return client;
+    }
+
+    /** A readiness or health check: a GET with the pairing token; only the status counts. */
+    @Override
+    public CompletableFuture<Integer> get(int port, String pathAndQuery, String token, Duration timeout) {
+        CompletableFuture<Integer> status = new CompletableFuture<>();
+        try {
+            client.newRequest("http://127.0.0.1:" + port + pathAndQuery)
+                    .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token))
+                    .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .send(result -> {
+                        if (result.isFailed()) {
+                            status.completeExceptionally(result.getFailure());
+                        } else {
+                            status.complete(result.getResponse().getStatus());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            status.completeExceptionally(e);
+        }
+        return status;
     }
 
     @Override

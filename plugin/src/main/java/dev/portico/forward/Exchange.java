@@ -53,6 +53,7 @@ final class Exchange implements AsyncListener {
 
     // Set on container threads and where a start completes, between dispatches; read by Jetty threads.
     private volatile BackendProcess backend;
+    private volatile BackendProcess failedBackend;
     private volatile StartFailure startFailure;
     private volatile int retriesSeen;
     private volatile int retriesUnseen;
@@ -124,14 +125,35 @@ final class Exchange implements AsyncListener {
         return neverSeen ? retriesUnseen < 2 : retriesSeen == 0 || (retriesSeen == 1 && !backendAlive);
     }
 
-    /** Counts the attempt and forgets the backend that failed (the next one is chosen afresh). */
+    /**
+     * Counts the attempt, counts the request out of the backend that failed, and forgets that
+     * backend: the next one is chosen afresh, avoiding it if another is ready.
+     */
     void retrying(boolean neverSeen) {
         if (neverSeen) {
             retriesUnseen++;
         } else {
             retriesSeen++;
         }
+        Runnable last;
+        lock.lock();
+        try {
+            last = onEnd;
+            onEnd = null;
+            counted = false;
+        } finally {
+            lock.unlock();
+        }
+        if (last != null) {
+            last.run();
+        }
+        failedBackend = backend;
         backend = null;
+    }
+
+    /** The backend the last attempt failed on, or null. */
+    BackendProcess failedBackend() {
+        return failedBackend;
     }
 
     RequestBodyReader bodyReader() {
@@ -160,7 +182,7 @@ final class Exchange implements AsyncListener {
         async.addListener(this);
     }
 
-    /** Counts the exchange in flight (once, however often it is forwarded): {@code onEnd} runs when it ends. */
+    /** Counts the exchange in flight on its backend (once per attempt): {@code onEnd} runs when it ends or is retried. */
     void countInFlight(Runnable inFlight, Runnable onEnd) {
         lock.lock();
         try {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -38,7 +39,8 @@ import org.eclipse.jetty.util.Callback;
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.StatusPage;
 import dev.portico.process.BackendProcess;
-import dev.portico.process.ProcessSupervisor;
+import dev.portico.process.BackendPool;
+import dev.portico.process.PoolSaturated;
 import dev.portico.process.StartFailure;
 
 /**
@@ -67,7 +69,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /** How long it waits when the process still looks alive (a keep-alive race, or a crash not yet reaped). */
     private static final Duration LIVE_GRACE = Duration.ofMillis(100);
 
-    private final transient ProcessSupervisor supervisor;
+    /** The cookie that leads a client back to the process that served it (stickySessions). */
+    static final String ROUTE_COOKIE = "PORTICO_ROUTE";
+
+    private final transient BackendPool pool;
     private final transient BackendClient client;
     private final transient AsynchronousChannelGroup upgradeChannels;
     private final transient AppConfig config;
@@ -75,14 +80,14 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private final String contextPath;
 
     /** @param upgradeChannels the valve's channel group, in which upgraded (WebSocket) connections to backends are opened */
-    public ForwardingServlet(String appName, String contextPath, ProcessSupervisor supervisor, BackendClient client,
+    public ForwardingServlet(String appName, String contextPath, AppConfig config, BackendPool pool, BackendClient client,
             AsynchronousChannelGroup upgradeChannels) {
         this.appName = appName;
         this.contextPath = contextPath;
-        this.supervisor = supervisor;
+        this.config = config;
+        this.pool = pool;
         this.client = client;
         this.upgradeChannels = upgradeChannels;
-        this.config = supervisor.config();
     }
 
     /** Called by the valve's pass for every request entering the app, before it is dispatched into the app's Context. */
@@ -115,7 +120,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
         if (exchange.backend() == null) {
-            CompletableFuture<BackendProcess> ready = supervisor.acquire();
+            String route = config.pool().stickySessions() ? route(request) : null;
+            CompletableFuture<BackendProcess> ready = pool.acquire(route, exchange.failedBackend());
             if (!ready.isDone() && !upgrade) {
                 awaitStart(request, exchange, ready);
                 return;
@@ -124,6 +130,11 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 // an upgrade must call request.upgrade() before service() returns, so it cannot park
                 exchange.backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof PoolSaturated saturated) {
+                    closeIfBodyUnread(exchange, request, response);
+                    StatusPage.saturated(saturated.getMessage()).send(response);
+                    return;
+                }
                 sendStartFailure(exchange, request, response, (StartFailure) e.getCause());
                 return;
             } catch (TimeoutException e) {
@@ -135,6 +146,9 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 return;
             }
         }
+        if (config.pool().stickySessions()) {
+            stick(request, response, exchange.backend());
+        }
         if (upgrade) {
             forwardUpgrade(request, response, exchange);
             return;
@@ -142,11 +156,34 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         super.service(request, response);
     }
 
+    private static String route(HttpServletRequest request) {
+        Cookie[] cookies = request.getCookies();
+        if (cookies != null) {
+            for (Cookie cookie : cookies) {
+                if (ROUTE_COOKIE.equals(cookie.getName())) {
+                    return cookie.getValue();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Tells a client without a route, or with the route of a process that is gone, which process is its own. */
+    private void stick(HttpServletRequest request, HttpServletResponse response, BackendProcess backend) {
+        if (!backend.route().equals(route(request))) {
+            Cookie cookie = new Cookie(ROUTE_COOKIE, backend.route());
+            cookie.setPath(contextPath.isEmpty() ? "/" : contextPath);
+            cookie.setHttpOnly(true);
+            cookie.setSecure(request.isSecure());
+            response.addCookie(cookie);
+        }
+    }
+
     /** WebSocket and other protocol switches, which Jetty's ProxyServlet cannot forward. */
     private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, Exchange exchange)
             throws IOException, ServletException {
         BackendProcess backend = exchange.backend();
-        supervisor.requestStarted();
+        pool.requestStarted(backend);
         try {
             UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
                     ForwardedHeaders.values(request, config, contextPath, backend.port(), backend.token()),
@@ -157,13 +194,14 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                     ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
                     : sm.getString("forward.broken", appName, backend, describe(e));
             log.warn(reason + " [upgrade " + exchange.target() + "]");
+            pool.failed(backend);
             if (response.isCommitted()) {
                 throw e;
             }
             response.reset();
             StatusPage.gatewayFailure(timeout, reason).send(response);
         } finally {
-            supervisor.requestEnded();
+            pool.requestEnded(backend);
         }
     }
 
@@ -302,7 +340,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     protected void sendProxyRequest(HttpServletRequest request, HttpServletResponse response, Request proxyRequest) {
         Exchange exchange = Exchange.of(request);
         exchange.join(request.getAsyncContext());
-        exchange.countInFlight(supervisor::requestStarted, supervisor::requestEnded);
+        BackendProcess backend = exchange.backend();
+        exchange.countInFlight(() -> pool.requestStarted(backend), () -> pool.requestEnded(backend));
         try {
             ServletOutputStream output = response.getOutputStream();
             ResponseStreamer streamer = new ResponseStreamer(exchange, output);
@@ -331,6 +370,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
         @Override
         public void onHeaders(Response backendResponse) {
+            pool.answered(exchange.backend(), backendResponse.getStatus());
             boolean open;
             try {
                 open = exchange.withClient((request, response) -> {
@@ -397,6 +437,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             exchange.complete((request, response) -> exchange.closeConnection());
             return;
         }
+        pool.failed(exchange.backend());
         if (retryOnNextProcess(exchange, failure)) {
             return;
         }
@@ -438,7 +479,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /**
-     * A backend that died — or is dying — between a crash and the supervisor hearing of it
+     * A backend that died — or is dying — between a crash and the pool hearing of it
      * refuses the connection, or closes a pooled one before answering, or dies while answering;
      * a live one may close an idle keep-alive connection just as the request goes out on it.
      * Such a request is sent again instead of being answered 502 when that is safe: it has no
@@ -474,7 +515,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         exchange.retrying(neverSeen);
         // A crashed process can look alive until it is reaped: a live one gets a moment to exit.
         Duration grace = neverSeen || !backend.isAlive() ? EXIT_GRACE : LIVE_GRACE;
-        supervisor.awaitExit(backend, grace).whenComplete((ignored, error) ->
+        pool.retryAfter(backend, grace).whenComplete((ignored, error) ->
                 exchange.withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch()));
         return true;
     }

@@ -37,6 +37,8 @@ import dev.portico.config.PorticoXml;
 public final class AppCatalog {
 
     public static final String APP_OFFLINE = "app_offline.htm";
+    /** Touching this file in an app's directory recycles the app, as Passenger's tmp/restart.txt does. */
+    public static final String RESTART_FILE = "restart.txt";
 
     /** What requests get while an operator holds an app offline and it has no app_offline.htm of its own. */
     private static final byte[] OPERATOR_OFFLINE_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -109,6 +111,9 @@ public final class AppCatalog {
         private volatile byte[] offlinePage;
         private volatile boolean heldOffline;
         private volatile byte[] offlineFile;
+        /** The next generation while it warms up beside the serving one. */
+        private HostedApp pending;
+        private volatile AppStatus.Failure deploymentFailure;
         private String fingerprint;
         private String offlineFingerprint;
         private String rebuildReason;
@@ -123,6 +128,22 @@ public final class AppCatalog {
 
         public HostedApp app() {
             return app;
+        }
+
+        /**
+         * The app's status, with a failed deployment of a newer generation (which the serving
+         * one outlived) as its last failure.
+         */
+        public AppStatus status() {
+            AppStatus status = app.status();
+            AppStatus.Failure failed = deploymentFailure;
+            if (failed == null || status.lastFailure() != null && status.lastFailure().at() != null
+                    && status.lastFailure().at().isAfter(failed.at())) {
+                return status;
+            }
+            return new AppStatus(status.model(), status.state(), status.description(), status.generation(),
+                    status.starts(), status.crashes(), status.inFlight(), failed, status.nextAttemptAt(),
+                    status.stdoutLogFile(), status.processes());
         }
 
         /** The page offline requests get (app_offline.htm's bytes, or Portico's page while an operator holds the app offline), else null. */
@@ -209,6 +230,8 @@ public final class AppCatalog {
                 Slot gone = entry.getValue();
                 log.info(sm.getString("catalog.removed", gone.source.name(), gone.source.location()));
                 stopQuietly(gone.app, true);
+                stopQuietly(gone.pending, true);
+                gone.pending = null;
                 events.appRemoved(gone.source.name(), gone.source.contextPath());
                 slotListener.removed(this, gone);
                 it.remove();
@@ -274,11 +297,16 @@ public final class AppCatalog {
             }
             slot.rebuildReason = null;
             slot.fingerprint = fingerprint;
-            slot.app = build(source);
-            log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), slot.app.describe()));
-            AppStatus status = slot.app.status();
-            events.appDeployed(source.name(), source.contextPath(), status.model(), status.generation());
-            stopQuietly(old, true);
+            HostedApp next = build(source);
+            if (old != null && old.isServing() && slot.offlinePage == null) {
+                deployBeside(slot, old, next);
+                rebuilt = false; // the warm-up has started it
+            } else {
+                stopQuietly(slot.pending, true);
+                slot.pending = null;
+                switchTo(slot, next);
+                stopQuietly(old, true);
+            }
         }
         Path offline = source.directory().resolve(APP_OFFLINE);
         String offlineFingerprint = fileFingerprint(offline);
@@ -293,6 +321,12 @@ public final class AppCatalog {
         if (page != null && !wasOffline) {
             log.info(slot.offlineFile != null ? sm.getString("catalog.offline", source.name(), offline)
                     : sm.getString("catalog.offlineHeld", source.name()));
+            if (slot.pending != null) {
+                // the new generation is what comes back online
+                stopQuietly(slot.app, true);
+                slot.app = slot.pending;
+                slot.pending = null;
+            }
             events.appOffline(source.name());
             stopQuietly(slot.app, false);
         } else if (page == null && wasOffline) {
@@ -303,6 +337,62 @@ public final class AppCatalog {
         if (rebuilt && slot.offlinePage == null) {
             slot.app.preloadIfEnabled();
         }
+    }
+
+    private void switchTo(Slot slot, HostedApp next) {
+        AppSource source = slot.source;
+        slot.app = next;
+        slot.deploymentFailure = null;
+        log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), next.describe()));
+        AppStatus status = next.status();
+        events.appDeployed(source.name(), source.contextPath(), status.model(), status.generation());
+    }
+
+    /**
+     * Zero-downtime recycle: the new generation starts beside the serving one, which keeps every
+     * request until the new one is ready; then new requests go to the new one and the old one
+     * drains and stops. A new generation that never gets ready is stopped and the old one goes
+     * on serving (deployment-error resistance); the next change or restart.txt tries again.
+     */
+    private void deployBeside(Slot slot, HostedApp old, HostedApp next) {
+        AppSource source = slot.source;
+        stopQuietly(slot.pending, true);
+        slot.pending = next;
+        long from = old.status().generation();
+        log.info(sm.getString("catalog.warming", source.name(), next.describe()));
+        events.recycleBegun(source.name(), from, sm.getString("catalog.recycleReason"));
+        CompletableFuture<Void> ready;
+        try {
+            ready = next.warmUp();
+        } catch (RuntimeException e) {
+            ready = CompletableFuture.failedFuture(e);
+        }
+        ready.whenComplete((ignored, failure) -> switchOver(slot, old, next, failure));
+    }
+
+    private synchronized void switchOver(Slot slot, HostedApp old, HostedApp next, Throwable failure) {
+        if (slot.pending != next) {
+            return; // superseded by a newer change, or the app was removed: whoever did that stopped it
+        }
+        slot.pending = null;
+        AppSource source = slot.source;
+        long generation = next.status().generation();
+        if (failure == null) {
+            switchTo(slot, next);
+            log.info(sm.getString("catalog.switched", source.name(), String.valueOf(generation)));
+            events.recycleFinished(source.name(), generation, true, "");
+            stopQuietly(old, true);
+            return;
+        }
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        String message = sm.getString("catalog.deployFailed", source.name(), String.valueOf(generation),
+                cause.getMessage() == null ? cause.toString() : cause.getMessage());
+        String tail = cause instanceof dev.portico.process.StartFailure start ? start.outputTail() : "";
+        log.error(message + (tail.isEmpty() ? "" : System.lineSeparator() + tail));
+        slot.deploymentFailure = new AppStatus.Failure(java.time.Instant.now(), message);
+        events.recycleFinished(source.name(), generation, false, message);
+        stopQuietly(next, true);
     }
 
     private HostedApp build(AppSource source) {
@@ -391,9 +481,9 @@ public final class AppCatalog {
 
     private static String fingerprint(AppSource source) {
         if (source.packedWar()) {
-            return fileFingerprint(source.location());
+            return fileFingerprint(source.location()) + "|" + fileFingerprint(source.directory().resolve(RESTART_FILE));
         }
-        String config = fileFingerprint(source.configFile());
+        String config = fileFingerprint(source.configFile()) + "|" + fileFingerprint(source.directory().resolve(RESTART_FILE));
         // an exploded WAR is also recycled when its deployment descriptor changes (touch web.xml to redeploy)
         return source.war() ? config + "|" + fileFingerprint(source.location().resolve("WEB-INF").resolve("web.xml")) : config;
     }
@@ -432,6 +522,8 @@ public final class AppCatalog {
         for (Slot slot : byName.values()) {
             slotListener.removed(this, slot);
             Optional.ofNullable(slot.app).ifPresent(app -> stops.add(app.stop(true)));
+            Optional.ofNullable(slot.pending).ifPresent(app -> stops.add(app.stop(true)));
+            slot.pending = null;
         }
         byName.clear();
         byLongestPath = List.of();

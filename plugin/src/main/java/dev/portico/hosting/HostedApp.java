@@ -21,6 +21,20 @@ public interface HostedApp {
     default void preloadIfEnabled() {
     }
 
+    /** True when the app is answering requests now (an out-of-process app with a ready process). */
+    default boolean isServing() {
+        return false;
+    }
+
+    /**
+     * Starts the app without a request and completes when it can serve, or exceptionally with
+     * why it cannot: a recycle switches to a new generation only once this has completed. By
+     * default there is nothing to wait for.
+     */
+    default CompletableFuture<Void> warmUp() {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /**
      * Starts the app now, whatever {@code preloadEnabled} says (an operator's start). Returns at
      * once; the start goes on in the background. An app that cannot start ignores it.

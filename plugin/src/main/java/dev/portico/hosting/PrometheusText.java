@@ -22,7 +22,7 @@ final class PrometheusText {
         String[] labels = new String[count];
         for (int i = 0; i < count; i++) {
             AppCatalog.Slot slot = slots.get(i);
-            statuses[i] = slot.app().status();
+            statuses[i] = slot.status();
             metrics[i] = slot.metrics().snapshot();
             labels[i] = "app=\"" + label(slot.source().name()) + "\",path=\""
                     + label(StatusReport.displayPath(slot.source())) + "\"";

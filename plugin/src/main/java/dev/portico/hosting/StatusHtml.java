@@ -56,7 +56,7 @@ final class StatusHtml {
     }
 
     private static void app(StringBuilder html, AppCatalog.Slot slot, Instant now) {
-        AppStatus status = slot.app().status();
+        AppStatus status = slot.status();
         AppMetrics.Snapshot metrics = slot.metrics().snapshot();
         String path = StatusReport.displayPath(slot.source());
         String href = path.endsWith("/") ? path : path + "/";

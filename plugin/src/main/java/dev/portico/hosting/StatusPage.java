@@ -21,6 +21,7 @@ public final class StatusPage {
     private final String summary;
     private final String details;
     private final byte[] rawBody;
+    private int retryAfterSeconds;
 
     private StatusPage(int status, String title, String summary, String details, byte[] rawBody) {
         this.status = status;
@@ -72,6 +73,16 @@ public final class StatusPage {
                 showDetails ? summary : "The application did not start in time; see the Tomcat log.", null, null);
     }
 
+    /** Too many requests wait for a process already (maxQueuedRequests): come back in a second. */
+    public static StatusPage saturated(String reason) {
+        return new StatusPage(503, "HTTP Error 503.2 - Too many requests waiting", reason, null, null).retryAfter(1);
+    }
+
+    private StatusPage retryAfter(int seconds) {
+        this.retryAfterSeconds = seconds;
+        return this;
+    }
+
     public static StatusPage offline(byte[] appOfflineHtml) {
         return new StatusPage(503, null, null, null, appOfflineHtml);
     }
@@ -86,6 +97,9 @@ public final class StatusPage {
         response.setContentType("text/html;charset=UTF-8");
         response.setContentLength(body.length);
         response.setHeader("Cache-Control", "no-store");
+        if (retryAfterSeconds > 0) {
+            response.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
+        }
         try (OutputStream out = response.getOutputStream()) {
             out.write(body);
         }

@@ -116,7 +116,7 @@ public final class StatusReport {
             json.raw(first ? "" : ",");
             first = false;
             AppSource source = slot.source();
-            AppStatus status = slot.app().status();
+            AppStatus status = slot.status();
             AppMetrics.Snapshot metrics = slot.metrics().snapshot();
             // the first process's figures at the top level too: what a one-process app's readers expect
             AppStatus.ProcessStatus main = status.processes().isEmpty() ? null : status.processes().get(0);

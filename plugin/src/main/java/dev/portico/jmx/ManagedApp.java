@@ -29,7 +29,7 @@ public final class ManagedApp {
     }
 
     private AppStatus status() {
-        return slot.app().status();
+        return slot.status();
     }
 
     public String getName() {

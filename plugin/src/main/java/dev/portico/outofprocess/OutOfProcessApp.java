@@ -27,12 +27,13 @@ import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.process.BackendProcess;
-import dev.portico.process.ProcessSupervisor;
+import dev.portico.process.BackendPool;
 
 /**
  * An app served by a child process: a forwarding Context in the internal Host (so Tomcat's
  * authenticators, async machinery and access logging apply as to any Context) whose only
- * servlet forwards to the process that the {@link ProcessSupervisor} keeps running.
+ * servlet forwards to the processes that the app's {@link BackendPool} keeps ready. Each
+ * generation of the app (a recycle makes a new one) has its own Context, pool and processes.
  */
 public final class OutOfProcessApp implements HostedApp {
 
@@ -41,7 +42,8 @@ public final class OutOfProcessApp implements HostedApp {
     private final AppSource source;
     private final AppConfig config;
     private final InternalContainer container;
-    private final ProcessSupervisor supervisor;
+    private final BackendPool pool;
+    private final String version;
     private final StandardContext context;
     private final ForwardingServlet servlet;
 
@@ -49,23 +51,24 @@ public final class OutOfProcessApp implements HostedApp {
      * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
      */
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
-            BackendClient client, AsynchronousChannelGroup upgradeChannels, ProcessSupervisor.Services services) {
+            BackendClient client, AsynchronousChannelGroup upgradeChannels, BackendPool.Services services) {
         this.source = source;
         this.config = config;
         this.container = container;
-        this.supervisor = new ProcessSupervisor(source.name(), source.contextPath(), config, source.location(), services);
-        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), supervisor, client, upgradeChannels);
-        this.context = forwardingContext(source, config, frontHost, servlet);
+        long generation = GENERATIONS.incrementAndGet();
+        this.version = String.format("%019d", generation);
+        this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
+        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client, upgradeChannels);
+        this.context = forwardingContext(source, config, frontHost, servlet, version);
         container.addContext(context);
     }
 
     private static StandardContext forwardingContext(AppSource source, AppConfig config, Host frontHost,
-            ForwardingServlet servlet) {
+            ForwardingServlet servlet, String version) {
         StandardContext context = new StandardContext();
         // Each generation of an app is a new version of its Context (Tomcat's parallel
-        // deployment): a recycled app's new Context takes new requests at once while the old
-        // one finishes its in-flight requests and is removed after its process has stopped.
-        String version = String.format("%019d", GENERATIONS.incrementAndGet());
+        // deployment): a recycled app's new generation warms up beside the old one, which keeps
+        // its requests (the valve maps each to its own generation's version) until it drains.
         context.setName(source.contextPath() + "##" + version);
         context.setWebappVersion(version);
         context.setPath(source.contextPath());
@@ -113,43 +116,56 @@ public final class OutOfProcessApp implements HostedApp {
     @Override
     public void handle(Request request, Response response) throws IOException, ServletException {
         servlet.enter(request, response);
-        if (!container.dispatch(request, response)) {
+        // this generation's Context, not the newest: a new generation may be warming up beside it
+        if (!container.map(request, version) || request.getContext() != context) {
             response.sendError(404);
+            return;
         }
+        container.invoke(request, response);
     }
 
     @Override
     public void preloadIfEnabled() {
         if (config.preloadEnabled()) {
-            supervisor.acquire();
+            pool.warmUp();
         }
     }
 
     @Override
     public void start() {
-        supervisor.acquire();
+        pool.warmUp();
+    }
+
+    @Override
+    public boolean isServing() {
+        return pool.isServing();
+    }
+
+    @Override
+    public CompletableFuture<Void> warmUp() {
+        return pool.warmUp();
     }
 
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
-        CompletableFuture<Void> stopped = supervisor.stop(permanently);
+        CompletableFuture<Void> stopped = pool.stop(permanently);
         return permanently ? stopped.whenComplete((v, e) -> container.removeContext(context)) : stopped;
     }
 
-    public ProcessSupervisor supervisor() {
-        return supervisor;
+    public BackendPool pool() {
+        return pool;
     }
 
     @Override
     public AppStatus status() {
-        return supervisor.status(describe());
+        return pool.status(describe());
     }
 
     @Override
     public String describe() {
-        BackendProcess backend = supervisor.current();
         String program = config.usesWarRunner() ? "WAR runner" : config.processPath();
-        return "out-of-process (" + program + "), " + supervisor.state().name().toLowerCase()
-                + (backend == null ? "" : ", " + backend);
+        int size = config.pool().processes();
+        return "out-of-process (" + program + (size > 1 ? ", " + size + " processes" : "") + "), "
+                + pool.stateName();
     }
 }

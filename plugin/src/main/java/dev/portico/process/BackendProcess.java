@@ -1,22 +1,63 @@
 package dev.portico.process;
 
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** One started child process of an app: what Portico needs to forward to it and to stop it. */
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
+
+import dev.portico.hosting.AppStatus;
+
+/**
+ * One child process of an app, from its launch to its exit: where it listens, the token it
+ * trusts, where it stands in its pool, what it is serving, and its stop sequence.
+ *
+ * <pre>
+ *   STARTING ──probe passes──▶ READY ──retired (limit, recycle)──▶ DRAINING ──▶ STOPPED
+ *       │                        └──health checks, outlier──▶ EJECTED ─────────▲
+ *       └──exits, times out ──────────────────────────────────────────────────┘
+ * </pre>
+ */
 public final class BackendProcess {
+
+    /** Where a process stands in its pool. */
+    public enum State { STARTING, READY, DRAINING, EJECTED, STOPPED }
+
+    private static final Log log = LogFactory.getLog(BackendProcess.class);
+    private static final StringManager sm = StringManager.getManager(BackendProcess.class);
 
     private final Process process;
     private final int port;
     private final String token;
     private final Instant started;
     private final OutputCapture output;
+    private final long generation;
+    private final String route;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicInteger gatewayFailures = new AtomicInteger();
+    private volatile State state = State.STARTING;
+    private volatile Instant readyAt;
+    private volatile boolean retiring;
+    private volatile AppStatus.Failure lastFailure;
+    private int failedHealthChecks;
 
-    BackendProcess(Process process, int port, String token, OutputCapture output) {
+    BackendProcess(Process process, int port, String token, OutputCapture output, long generation, String route) {
         this.process = process;
         this.port = port;
         this.token = token;
         this.output = output;
+        this.generation = generation;
+        this.route = route;
         this.started = Instant.now();
     }
 
@@ -44,12 +85,184 @@ public final class BackendProcess {
         return output;
     }
 
+    /** The value of the sticky-session cookie that leads back to this process. */
+    public String route() {
+        return route;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    boolean isRetiring() {
+        return retiring;
+    }
+
+    void retire() {
+        retiring = true;
+    }
+
+    void state(State state) {
+        this.state = state;
+        if (state == State.READY) {
+            readyAt = Instant.now();
+        }
+    }
+
+    void failed(String message) {
+        lastFailure = new AppStatus.Failure(Instant.now(), message);
+    }
+
+    /** @return the requests this process has been given, this one included */
+    long requestStarted() {
+        inFlight.incrementAndGet();
+        return requests.incrementAndGet();
+    }
+
+    void requestEnded() {
+        inFlight.decrementAndGet();
+    }
+
+    /** @return the gateway failures in a row, this one included (0 after a good answer) */
+    int noteOutcome(boolean gatewayFailure) {
+        if (gatewayFailure) {
+            return gatewayFailures.incrementAndGet();
+        }
+        gatewayFailures.set(0);
+        return 0;
+    }
+
+    /** Pool lock held. @return failed health checks in a row, this one included (0 after a good one) */
+    int noteHealthCheck(boolean passed) {
+        failedHealthChecks = passed ? 0 : failedHealthChecks + 1;
+        return failedHealthChecks;
+    }
+
     Process process() {
         return process;
     }
 
     CompletableFuture<Process> onExit() {
         return process.onExit();
+    }
+
+    /** Resident memory of the process and its descendants, from /proc; -1 where there is no /proc. */
+    long residentBytes() {
+        ProcessTree tree = ProcessTree.of(process.toHandle());
+        long total = 0;
+        boolean any = false;
+        for (ProcessHandle member : tree.members()) {
+            long bytes = residentBytes(member.pid());
+            if (bytes >= 0) {
+                total += bytes;
+                any = true;
+            }
+        }
+        return any ? total : -1;
+    }
+
+    private static long residentBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone meanwhile, or not Linux
+        }
+        return -1;
+    }
+
+    AppStatus.ProcessStatus status() {
+        return new AppStatus.ProcessStatus(pid(), port, state.name().toLowerCase(java.util.Locale.ROOT)
+                + (retiring && state == State.READY ? " (being replaced)" : ""), generation, requests.get(),
+                inFlight.get(), started, readyAt, state == State.STOPPED ? -1 : residentBytes(), lastFailure);
+    }
+
+    /**
+     * Waits up to {@code limit} for the requests in flight, then stops the process: the shutdown
+     * request, SIGTERM, and at the end of {@code limit} SIGKILL to the whole tree. Blocks.
+     */
+    void drainAndStop(String appName, String contextPath, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
+            sleep(10);
+        }
+        if (inFlight.get() > 0) {
+            log.warn(sm.getString("backend.drainTimeout", appName, this, String.valueOf(inFlight.get())));
+        }
+        terminate(appName, contextPath, limit);
+        state = State.STOPPED;
+    }
+
+    private void terminate(String appName, String contextPath, Duration limit) {
+        ProcessHandle handle = process.toHandle();
+        ProcessTree tree = ProcessTree.of(handle);
+        long limitNanos = limit.toNanos();
+        long begin = System.nanoTime();
+        if (handle.isAlive() && limitNanos > 0) {
+            if (requestShutdown(contextPath, Math.min(1000, limit.toMillis()))) {
+                waitForExit(handle, tree, begin + limitNanos / 2);
+            }
+            if (handle.isAlive()) {
+                tree.refresh();
+                handle.destroy(); // SIGTERM
+                waitForExit(handle, tree, begin + limitNanos);
+            }
+        }
+        if (tree.anyAlive()) {
+            if (handle.isAlive()) {
+                log.warn(sm.getString("backend.killing", appName, this, String.valueOf(limit.toSeconds())));
+            }
+            tree.killNow();
+        }
+        // the process is gone, so its output closes: let the pump thread end before the app's Context does
+        output.awaitEnd(500);
+        log.info(sm.getString("backend.stopped", appName, this));
+    }
+
+    private boolean requestShutdown(String contextPath, long timeoutMillis) {
+        try {
+            URI uri = URI.create("http://127.0.0.1:" + port + contextPath + "/.portico/shutdown");
+            HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+            connection.setRequestMethod("POST");
+            connection.setConnectTimeout((int) timeoutMillis);
+            connection.setReadTimeout((int) timeoutMillis);
+            connection.setRequestProperty("X-Portico-Token", token);
+            connection.setRequestProperty("X-Portico-Event", "shutdown");
+            connection.setFixedLengthStreamingMode(0);
+            connection.setDoOutput(true);
+            connection.getOutputStream().close();
+            int status = connection.getResponseCode();
+            connection.disconnect();
+            return status >= 200 && status < 300;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static void waitForExit(ProcessHandle handle, ProcessTree tree, long deadlineNanos) {
+        while (handle.isAlive() && System.nanoTime() - deadlineNanos < 0) {
+            tree.refresh();
+            sleep(10);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

@@ -60,8 +60,12 @@ final class ProcessLauncher {
      * The app's environmentVariables are expanded against Tomcat's environment and Portico's
      * variables; the arguments against the process's whole environment. PorticoXml has checked
      * every {@code ${NAME}} against the same names, so no expansion fails here.
+     *
+     * @param extraArguments appended to the command line as given (from the processStarting hooks)
+     * @param extraEnvironment added to the environment after the app's own variables, below Portico's
      */
-    Process start(int port, String token) throws IOException {
+    Process start(int port, String token, List<String> extraArguments, Map<String, String> extraEnvironment)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder()
                 .directory(config.appDirectory().toFile())
                 .redirectErrorStream(true)
@@ -76,8 +80,11 @@ final class ProcessLauncher {
         Map<String, String> inherited = new HashMap<>(env);
         inherited.putAll(contract);
         config.environmentVariables().forEach((name, value) -> env.put(name, Placeholders.expand(value, inherited::get)));
+        env.putAll(extraEnvironment);
         env.putAll(contract);
-        builder.command(command(env::get));
+        List<String> command = command(env::get);
+        command.addAll(extraArguments);
+        builder.command(command);
         // The JDK waits for the child on a pooled "process reaper" thread, started here when none is
         // idle, and that thread inherits this one's context loader: on a request thread, the loader
         // of a Context, which the reaper would keep alive after the Context is gone.

@@ -85,6 +85,11 @@ final class ProcessTree {
         }
     }
 
+    /** The root and the descendants seen so far, alive or not. */
+    List<ProcessHandle> members() {
+        return everyMember();
+    }
+
     private List<ProcessHandle> everyMember() {
         refresh();
         List<ProcessHandle> all = new ArrayList<>(members.size() + 1);

@@ -2,19 +2,16 @@ package dev.portico.outofprocess;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.portico.testing.Load.concurrently;
+import static dev.portico.testing.Load.isPattern;
+import static dev.portico.testing.Load.sha256;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -256,51 +253,5 @@ class ForwardingUnderLoadTest {
             String status = tomcat.get("/portico-status").body();
             return !status.contains("\"inFlight\":") || Json.fields(status, "inFlight").stream().allMatch("0"::equals);
         }, java.time.Duration.ofSeconds(10), "no request in flight: " + tomcat.get("/portico-status").body());
-    }
-
-    /** A client's loop; {@code client} numbers the concurrent clients from 0. */
-    @FunctionalInterface
-    private interface ClientLoop {
-        void run(int client) throws Exception;
-    }
-
-    /** Runs {@code clients} loops at once and waits for all (bounded): a failure of one fails the test. */
-    private static void concurrently(int clients, ClientLoop loop) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(clients);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                done.add(threads.submit(() -> {
-                    loop.run(client);
-                    return null;
-                }));
-            }
-            for (Future<?> f : done) {
-                f.get(170, TimeUnit.SECONDS);
-            }
-        } finally {
-            threads.shutdownNow();
-        }
-    }
-
-    private static boolean isPattern(byte[] body, int length) {
-        if (body.length != length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if ((body[i] & 0xFF) != i % 251) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -309,20 +309,6 @@ class OutOfProcessHostingTest {
     }
 
     @Test
-    void rapidFailuresHoldTheAppFailedInsteadOfLooping() {
-        tomcat.nodeApp("looping", "rapidFailsPerMinute=\"2\"", Map.of("BACKEND_FAIL_START", "1"));
-        // each request makes up to two start attempts; after more than 2 failures the app is held
-        assertEquals(502, tomcat.get("/looping/").statusCode());
-        assertEquals(502, tomcat.get("/looping/").statusCode());
-        HttpResponse<String> held = tomcat.get("/looping/");
-        assertEquals(502, held.statusCode());
-        assertTrue(held.body().contains("held failed until"), held.body());
-        String before = tomcat.valve().getHostedApps().get("/looping");
-        assertEquals(502, tomcat.get("/looping/").statusCode());
-        assertEquals(before, tomcat.valve().getHostedApps().get("/looping"), "no new start while held");
-    }
-
-    @Test
     void aSilentBackendTimesOutWith504AndABrokenConnectionIs502() {
         tomcat.nodeApp("stuck", "requestTimeout=\"00:00:02\"", Map.of());
         long begin = System.nanoTime();

@@ -9,11 +9,11 @@ class OutputTailTest {
 
     @Test
     void anyOutputCanBeCutToItsLastLines() {
-        assertEquals("", ProcessSupervisor.lastLines("", 20), "a process that printed nothing");
-        assertEquals("\n", ProcessSupervisor.lastLines("\n", 20));
-        assertEquals("only", ProcessSupervisor.lastLines("only", 2));
-        assertEquals("b\nc\n", ProcessSupervisor.lastLines("a\nb\nc\n", 2));
-        assertEquals("b\nc", ProcessSupervisor.lastLines("a\nb\nc", 2));
-        assertEquals("a\nb\nc\n", ProcessSupervisor.lastLines("a\nb\nc\n", 3));
+        assertEquals("", BackendPool.lastLines("", 20), "a process that printed nothing");
+        assertEquals("\n", BackendPool.lastLines("\n", 20));
+        assertEquals("only", BackendPool.lastLines("only", 2));
+        assertEquals("b\nc\n", BackendPool.lastLines("a\nb\nc\n", 2));
+        assertEquals("b\nc", BackendPool.lastLines("a\nb\nc", 2));
+        assertEquals("a\nb\nc\n", BackendPool.lastLines("a\nb\nc\n", 3));
     }
 }

@@ -27,7 +27,8 @@ class StdoutLogTest {
     private AppConfig config(long maxSize, int maxFiles) {
         return new AppConfig(dir, null, false, HostingModel.OUT_OF_PROCESS, "x", List.of(), Map.of(), true,
                 dir.resolve("logs/stdout"), maxSize, maxFiles, Duration.ofSeconds(1), Duration.ofSeconds(1), 1,
-                Duration.ofSeconds(1), false, false, "NONE", List.of(), List.of(), false, true);
+                Duration.ofSeconds(1), false, false, "NONE", List.of(), List.of(), false, true,
+                dev.portico.config.PoolConfig.DEFAULT);
     }
 
     private static void print(StdoutLog log, String text) throws IOException {
