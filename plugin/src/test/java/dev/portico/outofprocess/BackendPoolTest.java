@@ -242,7 +242,8 @@ class BackendPoolTest {
         assertTrue(failures.isEmpty(), failures.size() + " of " + gets + " GETs failed, e.g. "
                 + failures.stream().limit(8).toList());
         HostingTomcat.await(() -> readyPids("/pair").size() == 2, Duration.ofSeconds(20), "the pool is whole again");
-        assertTrue(((Number) app("/pair").get("crashes")).intValue() >= kills.get() - 1, app("/pair").toString());
+        // every killed process was replaced (a dying one may have been ejected as an outlier before its exit was known)
+        assertTrue(((Number) app("/pair").get("starts")).intValue() >= 2 + kills.get(), app("/pair").toString());
     }
 
     /**
