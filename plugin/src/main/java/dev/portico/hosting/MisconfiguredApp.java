@@ -25,6 +25,12 @@ final class MisconfiguredApp implements HostedApp {
         StatusPage.configError(error, showDetails).send(response);
     }
 
+    /** Never ready: a serving generation is not replaced by a configuration error (it goes on serving). */
+    @Override
+    public CompletableFuture<Void> warmUp() {
+        return CompletableFuture.failedFuture(error);
+    }
+
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
         return CompletableFuture.completedFuture(null);

@@ -347,6 +347,22 @@ class BackendPoolTest {
                 "the old process stopped");
     }
 
+    /** An invalid portico.xml for a serving app: a 500.19 would be an error page while a good generation exists. */
+    @Test
+    void anInvalidNewConfigurationLeavesTheServingGenerationServing() {
+        tomcat.nodeApp("kept", "", Map.of());
+        long oldPid = pid("/kept");
+        tomcat.writeApp("kept", "<portico processPath=\"node\" arguments=\"" + HostingTomcat.NODE_BACKEND
+                + "\" startupTimeLimit=\"abc\"/>");
+        HostingTomcat.await(() -> {
+            Object failure = app("/kept").get("lastFailure");
+            return failure != null && failure.toString().contains("startupTimeLimit");
+        }, Duration.ofSeconds(10), "the invalid configuration on the status page: " + app("/kept"));
+        for (int i = 0; i < 10; i++) {
+            assertEquals(oldPid, pid("/kept"), "served by the good generation");
+        }
+    }
+
     // ---------------------------------------------------------------- backoff
 
     @Test
