@@ -600,6 +600,7 @@ public final class BackendPool {
         List<Runnable> after = new ArrayList<>();
         List<CompletableFuture<BackendProcess>> failedWaiters = List.of();
         StartFailure told = failure;
+        boolean retried;
         synchronized (this) {
             if (backend != null) {
                 if (!members.remove(backend)) {
@@ -619,11 +620,19 @@ public final class BackendPool {
                 waiters.clear();
                 failedAttempts = 0;
             }
+            int launching = launches.size();
             fill(after);
+            retried = failedWaiters.isEmpty() && launches.size() > launching;
             settleWarmUp();
         }
-        log.error(failure.getMessage() + (failure.outputTail().isEmpty() ? ""
-                : System.lineSeparator() + lastLines(failure.outputTail(), 20)));
+        String logged = failure.getMessage() + (failure.outputTail().isEmpty() ? ""
+                : System.lineSeparator() + lastLines(failure.outputTail(), 20));
+        if (retried) {
+            // the next attempt is already on its way (a port taken meanwhile is the usual cause): not yet an error
+            log.warn(logged + System.lineSeparator() + sm.getString("pool.retrying"));
+        } else {
+            log.error(logged);
+        }
         long pid = backend == null ? -1 : backend.pid();
         runQuietly(() -> services.events().startFailed(appName, generation, failure.getMessage(), failure.outputTail()));
         for (CompletableFuture<BackendProcess> waiter : failedWaiters) {
