@@ -33,6 +33,7 @@ import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
 import dev.portico.forward.BackendClient;
+import dev.portico.hooks.LifecycleHooks;
 import dev.portico.hosting.AppCatalog;
 import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppSource;
@@ -74,6 +75,8 @@ public class PorticoValve extends ValveBase {
     private int forwardingThreads = 64;
     private String statusPath = "";
     private String statusRoles = "";
+    private String hooksPath = "portico/hooks";
+    private int hookTimeLimitSeconds = 5;
 
     private Path appBasePath;
     private Path workDir;
@@ -85,6 +88,7 @@ public class PorticoValve extends ValveBase {
     private InternalContainer internal;
     private AppCatalog catalog;
     private StatusAccess statusAccess;
+    private LifecycleHooks hooks;
 
     public PorticoValve() {
         super(true);
@@ -238,6 +242,27 @@ public class PorticoValve extends ValveBase {
         this.statusRoles = roles == null ? "" : roles.trim();
     }
 
+    public String getHooksPath() {
+        return hooksPath;
+    }
+
+    /**
+     * Directory of the lifecycle hook jars, absolute or relative to $CATALINA_BASE. When it does
+     * not exist there are no hooks and no CDI container is started.
+     */
+    public void setHooksPath(String hooksPath) {
+        this.hooksPath = hooksPath;
+    }
+
+    public int getHookTimeLimit() {
+        return hookTimeLimitSeconds;
+    }
+
+    /** Seconds one hook observer may take with one event (and the process-starting observers in all). */
+    public void setHookTimeLimit(int seconds) {
+        this.hookTimeLimitSeconds = requireRange("hookTimeLimit", seconds, 1, 300);
+    }
+
     public int getForwardingThreads() {
         return forwardingThreads;
     }
@@ -282,6 +307,9 @@ public class PorticoValve extends ValveBase {
             throw new LifecycleException(sm.getString("valve.clientFailed"), e);
         }
         statusAccess = new StatusAccess(host, statusRoles);
+        hooks = LifecycleHooks.start(base.resolve(hooksPath).normalize(), workDir.resolve("hooks"),
+                Duration.ofSeconds(hookTimeLimitSeconds), scheduler, "portico-" + host.getName());
+        events = hooks == null ? HostingEvents.NONE : hooks;
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
         BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
@@ -301,7 +329,7 @@ public class PorticoValve extends ValveBase {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
             return new OutOfProcessApp(source, config, internal, host, backendClient, upgradeChannels, services);
         }
-        return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor());
+        return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor(), services.events());
     }
 
     /** A periodic task that throws is never run again: nothing may escape, or apps stop being noticed. */
@@ -339,6 +367,11 @@ public class PorticoValve extends ValveBase {
         }
         if (internal != null) {
             internal.stop();
+        }
+        if (hooks != null) {
+            hooks.close();
+            hooks = null;
+            events = HostingEvents.NONE;
         }
         try {
             if (backendClient != null) {

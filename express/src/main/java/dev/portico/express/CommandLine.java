@@ -18,12 +18,13 @@ import org.apache.catalina.util.ContextName;
  * @param apps    the apps to host, in the order given; empty means the bundled sample
  * @param verbose show Tomcat's own INFO log
  * @param help    print the usage and exit
+ * @param hooks   the lifecycle hooks' directory, or null for none
  */
-record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
+record CommandLine(int port, List<App> apps, boolean verbose, boolean help, Path hooks) {
 
     static final int DEFAULT_PORT = 8080;
 
-    static final String USAGE_LINE = "usage: java -jar portico-express.jar [--port N] [--verbose] [APP ...]";
+    static final String USAGE_LINE = "usage: java -jar portico-express.jar [--port N] [--hooks DIR] [--verbose] [APP ...]";
 
     static final String USAGE = String.join(System.lineSeparator(),
             USAGE_LINE,
@@ -33,6 +34,7 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
             "                  with portico.xml at its root (any program, hosted out of process)",
             "                  app.war and app/ are served at /app; ROOT is served at /",
             "  --port N        port on 127.0.0.1 (default " + DEFAULT_PORT + "; 0 picks a free port)",
+            "  --hooks DIR     lifecycle hook jars (CDI beans observing Portico's events; docs/hooks.md)",
             "  --verbose       show Tomcat's INFO log as well",
             "  --help          print this help",
             "",
@@ -60,6 +62,7 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
     static CommandLine parse(String... args) throws UsageException {
         int port = DEFAULT_PORT;
         boolean verbose = false;
+        Path hooks = null;
         List<App> apps = new ArrayList<>();
         Map<String, App> byPath = new HashMap<>();
         boolean optionsEnded = false;
@@ -69,7 +72,7 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
                 if (arg.equals("--")) {
                     optionsEnded = true;
                 } else if (arg.equals("--help") || arg.equals("-h") || arg.equals("-?")) {
-                    return new CommandLine(port, List.of(), verbose, true);
+                    return new CommandLine(port, List.of(), verbose, true, hooks);
                 } else if (arg.equals("--verbose") || arg.equals("-v")) {
                     verbose = true;
                 } else if (arg.equals("--port") || arg.equals("-p")) {
@@ -79,6 +82,13 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
                     port = port(args[++i]);
                 } else if (arg.startsWith("--port=")) {
                     port = port(arg.substring("--port=".length()));
+                } else if (arg.equals("--hooks")) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageException(arg + " needs a directory");
+                    }
+                    hooks = hooks(args[++i]);
+                } else if (arg.startsWith("--hooks=")) {
+                    hooks = hooks(arg.substring("--hooks=".length()));
                 } else {
                     throw new UsageException("unknown option: " + arg);
                 }
@@ -92,7 +102,15 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help) {
             }
             apps.add(app);
         }
-        return new CommandLine(port, List.copyOf(apps), verbose, false);
+        return new CommandLine(port, List.copyOf(apps), verbose, false, hooks);
+    }
+
+    private static Path hooks(String value) throws UsageException {
+        Path dir = Path.of(value).toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new UsageException("--hooks: no such directory: " + dir);
+        }
+        return dir;
     }
 
     private static int port(String value) throws UsageException {

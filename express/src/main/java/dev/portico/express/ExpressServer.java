@@ -64,6 +64,9 @@ final class ExpressServer implements AutoCloseable {
     static ExpressServer prepare(CommandLine commandLine) throws IOException {
         Path base = Files.createTempDirectory("portico-express-");
         ExpressServer server = new ExpressServer(base);
+        if (commandLine.hooks() != null) {
+            server.valve.setHooksPath(commandLine.hooks().toString());
+        }
         try {
             Files.createDirectories(server.apps);
             Files.createDirectories(base.resolve("webapps"));

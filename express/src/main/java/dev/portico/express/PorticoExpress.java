@@ -131,7 +131,8 @@ public final class PorticoExpress {
 
     /**
      * One line per record on stderr. Portico's own INFO lines (processes started and stopped) are
-     * shown; Tomcat's only from WARNING up, unless --verbose. A user's logging configuration wins.
+     * shown; Tomcat's (and the hooks' Weld's) only from WARNING up, unless --verbose. A user's logging
+     * configuration wins.
      */
     private static void configureLogging(boolean verbose) {
         if (System.getProperty("java.util.logging.config.file") != null
@@ -142,7 +143,7 @@ public final class PorticoExpress {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s [%3$s] %5$s%6$s%n");
         }
         if (!verbose) {
-            for (String name : List.of("org.apache", "jakarta")) {
+            for (String name : List.of("org.apache", "jakarta", "org.jboss")) {
                 Logger logger = Logger.getLogger(name);
                 logger.setLevel(Level.WARNING);
                 CONFIGURED_LOGGERS.add(logger);

@@ -23,6 +23,17 @@ class CommandLineTest {
     }
 
     @Test
+    void hooksNameAnExistingDirectory(@TempDir Path temp) throws Exception {
+        assertEquals(null, CommandLine.parse().hooks());
+        assertEquals(temp.toAbsolutePath().normalize(), CommandLine.parse("--hooks", temp.toString()).hooks());
+        assertEquals(temp.toAbsolutePath().normalize(), CommandLine.parse("--hooks=" + temp).hooks());
+        String missing = assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse("--hooks", temp.resolve("none").toString())).getMessage();
+        assertTrue(missing.contains("--hooks: no such directory: " + temp.resolve("none")), missing);
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse("--hooks"));
+    }
+
+    @Test
     void appsGetTheirNameAsContextPath(@TempDir Path temp) throws Exception {
         Path shop = Files.createDirectories(temp.resolve("shop/WEB-INF"));
         Path root = Files.createDirectories(temp.resolve("ROOT"));

@@ -123,6 +123,42 @@ class PorticoExpressIT {
     }
 
     @Test
+    void hooksGivenWithHooksObserveTheApps(@TempDir Path temp) throws Exception {
+        Path hooks = Files.createDirectories(temp.resolve("hooks"));
+        Files.copy(Path.of(System.getProperty("portico.exampleHook")), hooks.resolve("crash-log.jar"));
+        Path app = Files.createDirectories(temp.resolve("fragile"));
+        Files.writeString(app.resolve("server.js"), """
+                'use strict';
+                const http = require('node:http');
+                http.createServer((req, res) => {
+                  if (req.url.endsWith('/crash')) { console.log('about to fall over'); res.end('bye'); setTimeout(() => process.exit(7), 50); return; }
+                  res.end(String(process.pid));
+                }).listen(Number(process.env.PORTICO_PORT), '127.0.0.1');
+                process.on('SIGTERM', () => process.exit(0));
+                """);
+        Files.writeString(app.resolve("portico.xml"), "<portico processPath=\"node\" arguments=\"server.js\"/>");
+        try (ExpressProcess express = ExpressProcess.start("--port", "0", "--hooks", hooks.toString(), app.toString())) {
+            express.awaitListening(START);
+            long pid = express.track(Long.parseLong(express.get("/fragile/").body()));
+            assertEquals("bye", express.get("/fragile/crash").body());
+            Path crashes = hooks.resolve("crashes.log");
+            ExpressProcess.await(() -> Files.exists(crashes) && read(crashes).contains("    about to fall over"),
+                    Duration.ofSeconds(20), "the example hook's crashes.log");
+            assertTrue(read(crashes).contains("crash app=fragile pid=" + pid + " exitCode=7"), read(crashes));
+            assertTrue(express.stderr().contains("Portico lifecycle hooks: Weld SE container"), express.describe());
+            assertEquals(0, express.terminate(STOP), express.describe());
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     void badArgumentsExitWith2AndAUsageMessage(@TempDir Path temp) throws Exception {
         Path a = Files.createDirectories(temp.resolve("a/shop/WEB-INF"));
         Path b = Files.createDirectories(temp.resolve("b"));

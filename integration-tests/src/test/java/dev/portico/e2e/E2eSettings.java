@@ -52,6 +52,13 @@ public final class E2eSettings {
         return war;
     }
 
+    /** The worked example hook of docs/hooks.md (dev.portico:portico-crash-log-hook, built by Maven). */
+    public static Path exampleHook() {
+        Path jar = pathProperty("portico.e2e.exampleHook");
+        require(Files.isRegularFile(jar), "example hook jar not found at " + jar + ": build it first (mvn -B install -DskipTests)");
+        return jar;
+    }
+
     /** Where each test Tomcat gets its CATALINA_BASE. */
     public static Path workDir() {
         return pathProperty("portico.e2e.workDir");

@@ -46,6 +46,7 @@ import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.RequestEnd;
 import dev.portico.hosting.HostedApp;
+import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
@@ -87,6 +88,7 @@ public final class InProcessApp implements HostedApp {
     private final Path workBase;
     private final boolean defaultWebXml;
     private final Executor executor;
+    private final HostingEvents events;
 
     private volatile Generation current;
     private final AtomicInteger starts = new AtomicInteger();
@@ -97,11 +99,12 @@ public final class InProcessApp implements HostedApp {
      *                get their Tomcat work directories below it
      */
     public InProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
-            Path workDir, Executor executor) {
+            Path workDir, Executor executor, HostingEvents events) {
         this.source = source;
         this.config = config;
         this.container = container;
         this.executor = executor;
+        this.events = events;
         Path catalinaBase = frontHost.getCatalinaBase().toPath();
         this.workBase = workDir.resolve("inprocess").resolve(source.name().isEmpty() ? "ROOT" : source.name());
         this.defaultWebXml = Files.isRegularFile(catalinaBase.resolve(Constants.DefaultWebXml));
@@ -307,6 +310,8 @@ public final class InProcessApp implements HostedApp {
         final Object drainLock = new Object();
         volatile boolean closing;
         volatile boolean timedOut;
+        /** Started and told so: its stop is told too. */
+        private volatile boolean serving;
         private final AtomicBoolean removed = new AtomicBoolean();
         volatile String failure;
         volatile String failureDetails;
@@ -395,6 +400,9 @@ public final class InProcessApp implements HostedApp {
             if (failure != null) {
                 // failed, or started after the requests stopped waiting for it: release it
                 removeContext();
+            } else {
+                serving = true;
+                events.contextStarted(source.name(), source.contextPath(), Long.parseLong(version));
             }
             started.complete(null);
         }
@@ -437,6 +445,9 @@ public final class InProcessApp implements HostedApp {
             }
             closeStdout();
             deleteQuietly(workDir);
+            if (serving) {
+                events.contextStopped(source.name(), source.contextPath(), Long.parseLong(version));
+            }
         }
 
         private HostedContext newContext(String version, Path workDir) {

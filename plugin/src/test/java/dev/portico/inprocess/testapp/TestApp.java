@@ -83,6 +83,7 @@ public final class TestApp {
         servlet(xml, p, "Upgrade", "/upgrade", "");
         servlet(xml, p, "Slow", "/slow", "");
         servlet(xml, p, "Print", "/print", "");
+        servlet(xml, p, "Visible", "/visible", "");
         xml.append("<error-page><error-code>404</error-code><location>/error</location></error-page>\n");
         xml.append("<error-page><exception-type>java.lang.IllegalStateException</exception-type><location>/error</location></error-page>\n");
         xml.append(extraWebXml).append("</web-app>\n");
@@ -379,6 +380,37 @@ public final class TestApp {
             }
             System.out.flush();
             text(resp, "printed " + marker);
+        }
+    }
+
+    /**
+     * {@code ?class=X}: which loader the app's own class loader finds X with ("absent" when none);
+     * with {@code &call=current}, what the static {@code current()} of X answers (CDI.current()).
+     */
+    public static class Visible extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            ClassLoader app = Thread.currentThread().getContextClassLoader();
+            String answer;
+            try {
+                Class<?> type = Class.forName(req.getParameter("class"), false, app);
+                ClassLoader loader = type.getClassLoader();
+                answer = loader == app ? "webapp" : String.valueOf(loader == null ? "boot" : loader.getName());
+                if ("current".equals(req.getParameter("call"))) {
+                    try {
+                        answer += " current=" + type.getMethod("current").invoke(null);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        answer += " current threw " + e.getCause();
+                    } catch (LinkageError e) {
+                        answer += " current: " + e;
+                    } catch (ReflectiveOperationException e) {
+                        answer += " current: " + e;
+                    }
+                }
+            } catch (ClassNotFoundException e) {
+                answer = "absent";
+            }
+            text(resp, answer);
         }
     }
 

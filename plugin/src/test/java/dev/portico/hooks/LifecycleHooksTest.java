@@ -1,0 +1,189 @@
+package dev.portico.hooks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.portico.inprocess.testapp.TestApp;
+import dev.portico.testing.CapturedLog;
+import dev.portico.testing.HostingTomcat;
+import dev.portico.testing.Json;
+
+/**
+ * The lifecycle hooks with a real Weld SE container, real hook jars (the Maven-built example of
+ * docs/hooks.md and test hooks compiled here), real Node processes and in-process WARs in an
+ * embedded Tomcat.
+ */
+class LifecycleHooksTest {
+
+    private static HostingTomcat tomcat;
+    private static Path hooks;
+    private static CapturedLog log;
+
+    @BeforeAll
+    static void start() throws Exception {
+        log = new CapturedLog();
+        hooks = Files.createTempDirectory("portico-hooks-");
+        TestHookJar.build(hooks.resolve("test-hooks.jar"));
+        Files.copy(TestHookJar.exampleJar(), hooks.resolve("crash-log.jar"));
+        tomcat = new HostingTomcat(valve -> {
+            valve.setHooksPath(hooks.toString());
+            valve.setHookTimeLimit(1);
+            valve.setShutdownTimeLimit(2);
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (tomcat != null) {
+                tomcat.close();
+            }
+        } finally {
+            log.close();
+            try (var files = Files.walk(hooks)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static String read(String file) {
+        try {
+            Path path = hooks.resolve(file);
+            return Files.exists(path) ? Files.readString(path) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void awaitIn(String file, String text) {
+        HostingTomcat.await(() -> read(file).contains(text), Duration.ofSeconds(20), file + " to contain " + text
+                + "\n--- it has:\n" + read(file));
+    }
+
+    @Test
+    void theContainerStartsOverTheHookJarsInALoaderOfItsOwn() {
+        tomcat.nodeApp("first", "", Map.of());
+        awaitIn("sync.log", "AppDeployed[app=first, contextPath=/first, model=outOfProcess");
+        awaitIn("async.log", "AppDeployed[app=first");
+        awaitIn("visibility.txt", "tomcat=false portico=false cdi=true contextLoader=portico-hooks");
+        assertTrue(log.messages(Level.INFO).stream().anyMatch(m -> m.contains("Weld SE container [portico-localhost]")
+                && m.contains("testhooks.Recorder") && m.contains("dev.portico.example.hooks.CrashLog")), "the boot is logged");
+    }
+
+    @Test
+    void aCrashIsAppendedToTheExampleHooksFile() throws Exception {
+        tomcat.nodeApp("crashy", "", Map.of());
+        long pid = Long.parseLong(Json.field(tomcat.get("/crashy/env").body(), "pid"));
+        awaitIn("sync.log", "ProcessReady[app=crashy, generation=0, pid=" + pid);
+        assertEquals("crashing", tomcat.get("/crashy/crash").body());
+        awaitIn("crashes.log", "crash app=crashy pid=" + pid + " exitCode=3");
+        assertTrue(read("crashes.log").contains("    [node " + pid + "] crashing on purpose (exit 3)"),
+                "the process's last output, indented:\n" + read("crashes.log"));
+        awaitIn("sync.log", "ProcessExited[app=crashy, generation=0, pid=" + pid + ", exitCode=3, crashed=true");
+    }
+
+    @Test
+    void processStartingObserversAddEnvironmentAndArguments() {
+        tomcat.nodeApp("secret", "", Map.of());
+        Map<?, ?> env = Json.object(tomcat.get("/secret/env?names=HOOK_SECRET").body());
+        assertEquals("s3cret-secret", env.get("HOOK_SECRET"));
+        long pid = ((Number) env.get("pid")).longValue();
+        List<String> arguments = List.of(ProcessHandle.of(pid).orElseThrow().info().arguments().orElseThrow());
+        assertEquals("--from-hook", arguments.get(arguments.size() - 1), arguments.toString());
+        assertFalse(String.join("\n", log.messages(Level.ALL)).contains("s3cret-secret"), "a hook's secret is never logged");
+    }
+
+    @Test
+    void aVetoFailsTheStartWithItsReasonOnThe502Page() {
+        tomcat.nodeApp("vetoed", "", Map.of());
+        var response = tomcat.get("/vetoed/");
+        assertEquals(502, response.statusCode());
+        assertTrue(response.body().contains("Portico app [vetoed]: a lifecycle hook refused to start the process: maintenance window until 06:00"),
+                response.body());
+        awaitIn("sync.log", "StartFailed[app=vetoed, generation=0, message=Portico app [vetoed]: a lifecycle hook refused");
+    }
+
+    @Test
+    void aProcessStartingObserverPastTheTimeLimitIsLoggedAndTheProcessStartsAsConfigured() {
+        tomcat.nodeApp("slowstart", "", Map.of());
+        Map<?, ?> env = Json.object(tomcat.get("/slowstart/env?names=HOOK_SECRET").body());
+        assertEquals(null, env.get("HOOK_SECRET"), "what the hook did after the limit is ignored");
+        // the observer's own limit and the wait for all of them end at the same time: either says which it was
+        assertTrue(log.messages(Level.WARNING).stream().anyMatch(m -> m.contains("testhooks.Secrets")
+                && (m.contains("did not answer ProcessStarting[app=slowstart")
+                        || m.contains("is still running on ProcessStarting[app=slowstart"))), "logged with the observer's class");
+    }
+
+    @Test
+    void anObserverThatThrowsIsLoggedWithItsClassAndTheOthersStillHearTheEvent() {
+        tomcat.nodeApp("boom", "", Map.of());
+        assertEquals(200, tomcat.get("/boom/").statusCode());
+        awaitIn("sync.log", "AppDeployed[app=boom");
+        awaitIn("async.log", "AppDeployed[app=boom");
+        HostingTomcat.await(() -> log.messages(Level.WARNING).stream().anyMatch(m ->
+                m.contains("hook [testhooks.Troublemakers] threw on AppDeployed[app=boom")), Duration.ofSeconds(10),
+                "the throw logged with the observer's class");
+    }
+
+    @Test
+    void anObserverThatHangsIsInterruptedThenAbandonedAndLaterEventsStillArrive() {
+        tomcat.nodeApp("stubborn", "", Map.of());
+        awaitIn("sync.log", "stubborn hook interrupted");
+        HostingTomcat.await(() -> log.messages(Level.SEVERE).stream().anyMatch(m ->
+                m.contains("hook [testhooks.Troublemakers] did not return on AppDeployed[app=stubborn")),
+                Duration.ofSeconds(10), "the abandoned thread logged");
+        tomcat.nodeApp("after", "", Map.of());
+        awaitIn("sync.log", "AppDeployed[app=after");
+        assertFalse(read("sync.log").contains("stubborn hook returned"), "told on a new thread while the hung one still runs");
+        assertEquals(200, tomcat.get("/after/").statusCode(), "hosting goes on");
+        awaitIn("sync.log", "stubborn hook returned");
+    }
+
+    @Test
+    void inProcessContextsAreToldStartedAndStopped() throws Exception {
+        Path app = TestApp.write(Files.createTempDirectory(tomcat.apps(), ".staging"), "");
+        Files.move(app, tomcat.apps().resolve("war"));
+        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/war"), Duration.ofSeconds(10), "war hosted");
+        assertEquals(200, tomcat.get("/war/info").statusCode());
+        awaitIn("sync.log", "ContextStarted[app=war, contextPath=/war, generation=");
+        Files.writeString(tomcat.apps().resolve("war/app_offline.htm"), "down");
+        awaitIn("sync.log", "AppOffline[app=war]");
+        awaitIn("sync.log", "ContextStopped[app=war, contextPath=/war, generation=");
+        Files.delete(tomcat.apps().resolve("war/app_offline.htm"));
+        awaitIn("sync.log", "AppOnline[app=war]");
+    }
+
+    @Test
+    void aWebappSeesNoneOfTheHooksCdiAndOneWithItsOwnCdiKeepsIt() throws Exception {
+        Path plain = TestApp.write(Files.createTempDirectory(tomcat.apps(), ".staging"), "");
+        Files.move(plain, tomcat.apps().resolve("nocdi"));
+        Path own = TestApp.write(Files.createTempDirectory(tomcat.apps(), ".staging"), "");
+        Files.createDirectories(own.resolve("WEB-INF/lib"));
+        TestHookJar.cdiApiJar(own.resolve("WEB-INF/lib/jakarta.enterprise.cdi-api.jar"));
+        Files.move(own, tomcat.apps().resolve("owncdi"));
+        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/owncdi")
+                && tomcat.valve().getHostedApps().containsKey("/nocdi"), Duration.ofSeconds(10), "both hosted");
+        awaitIn("sync.log", "AppDeployed[app=owncdi"); // the container is up and observing
+
+        assertEquals("absent", tomcat.get("/nocdi/visible?class=jakarta.enterprise.inject.spi.CDI").body());
+        assertEquals("absent", tomcat.get("/nocdi/visible?class=org.jboss.weld.environment.se.Weld").body());
+        assertEquals("absent", tomcat.get("/nocdi/visible?class=jakarta.inject.Inject").body());
+        String current = tomcat.get("/owncdi/visible?class=jakarta.enterprise.inject.spi.CDI&call=current").body();
+        assertTrue(current.startsWith("webapp current threw java.lang.IllegalStateException"),
+                "its own CDI API, and no CDI provider of Portico's found through it: " + current);
+        assertEquals("absent", tomcat.get("/owncdi/visible?class=org.jboss.weld.environment.se.Weld").body());
+    }
+}
