@@ -19,19 +19,25 @@ import dev.portico.config.AppConfig;
  * kept. A rotation is one rename, one open and at most one delete, whatever the number of
  * files, so the writer (an out-of-process child's pipe pump, or an in-process app's printing
  * thread) is held for no longer than that; a child meanwhile writes into its pipe's buffer. A
- * write is cut after its last line break that still fits, so lines stay whole where they can.
+ * write is cut after its last line break that still fits, and a line an earlier write began is
+ * finished in the same file when its rest is at most {@value #LINE_SLACK} bytes (a pipe read
+ * ends anywhere in a line), so lines stay whole; only a line longer than that is cut.
  *
  * <p>Not thread-safe: one writer at a time (the pump thread, or {@code AppOutput}'s lock).
  */
 public final class StdoutLog extends OutputStream {
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
+    /** How far past stdoutLogMaxSize a file may go to finish the line an earlier write began. */
+    public static final int LINE_SLACK = 8192;
 
     private final Path file;
     private final long maxSize;
     private final int maxFiles;
     private OutputStream out;
     private long size;
+    /** The last byte written ended a line (or a line too long for a file was cut there). */
+    private boolean atLineStart = true;
     private long archives;
 
     private StdoutLog(Path file, long maxSize, int maxFiles) throws IOException {
@@ -77,20 +83,39 @@ public final class StdoutLog extends OutputStream {
         while (maxSize > 0 && size + len > maxSize) {
             int room = (int) Math.max(0, maxSize - size);
             int cut = lastLineBreak(b, off, Math.min(room, len));
+            boolean forced = false;
+            if (cut == 0 && !atLineStart) {
+                // a line begun by an earlier write (a pipe read ends anywhere): finish it here if it is short
+                cut = firstLineBreak(b, off, (int) Math.min(len, room + LINE_SLACK));
+            }
+            if (cut == 0 && size == 0) {
+                // a line longer than the whole file: give it what fits, the rest goes on in the next file
+                cut = room;
+                forced = true;
+            }
             if (cut > 0) {
                 out.write(b, off, cut);
+                atLineStart = forced || b[off + cut - 1] == '\n';
                 off += cut;
                 len -= cut;
-            } else if (size == 0) {
-                // a line longer than the whole file: give it what fits
-                out.write(b, off, room);
-                off += room;
-                len -= room;
             }
             rotate();
         }
         out.write(b, off, len);
         size += len;
+        if (len > 0) {
+            atLineStart = b[off + len - 1] == '\n';
+        }
+    }
+
+    /** Bytes up to and including the first '\n' among the first {@code max}; 0 when there is none. */
+    private static int firstLineBreak(byte[] b, int off, int max) {
+        for (int i = 0; i < max; i++) {
+            if (b[off + i] == '\n') {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 
     /** Bytes up to and including the last '\n' among the first {@code max}; 0 when there is none. */

@@ -66,6 +66,16 @@ class StdoutLogTest {
     }
 
     @Test
+    void aLineBegunByAnEarlierWriteIsFinishedInTheSameFile() throws IOException {
+        try (StdoutLog log = StdoutLog.open(config(4096, 3), 5)) {
+            print(log, "x".repeat(4085) + "\n" + "half a li"); // a pipe read that ends inside a line, 1 byte left
+            print(log, "ne\nnext line\n");
+            assertEquals("x".repeat(4085) + "\nhalf a line\n", Files.readString(log.archive(1)));
+            assertEquals("next line\n", Files.readString(log.file()));
+        }
+    }
+
+    @Test
     void oneFileOnlyStartsOverAndALineLongerThanTheFileIsCut() throws IOException {
         try (StdoutLog log = StdoutLog.open(config(4096, 1), 7)) {
             print(log, "a".repeat(3000) + "\n");
