@@ -74,6 +74,16 @@ class StdoutLogRotationTest {
         HostingTomcat.await(() -> kept(logs).endsWith("line " + lines + " " + "x".repeat(40) + "\n"),
                 Duration.ofSeconds(20), "the last line in the current log");
         assertKeptIsBoundedWholeAndTheTail(logs, lines);
+        Path current = statusLogFile("/chatty");
+        assertEquals(logs, current.getParent());
+        assertTrue(current.getFileName().toString().matches("stdout_\\d{14}_\\d+\\.log") && Files.isRegularFile(current),
+                "the status names the file being written: " + current);
+    }
+
+    private static Path statusLogFile(String path) {
+        Map<?, ?> app = ((List<?>) ((Map<?, ?>) Json.parse(tomcat.get("/portico-status?format=json").body())).get("apps"))
+                .stream().map(a -> (Map<?, ?>) a).filter(a -> path.equals(a.get("path"))).findFirst().orElseThrow();
+        return Path.of((String) app.get("stdoutLogFile"));
     }
 
     @Test
@@ -91,10 +101,7 @@ class StdoutLogRotationTest {
         assertTrue(kept(logs).contains("line " + lines + " m\n"));
         assertKeptIsBoundedWholeAndTheTail(logs, lines);
 
-        Map<?, ?> app = ((List<?>) ((Map<?, ?>) Json.parse(tomcat.get("/portico-status").body())).get("apps"))
-                .stream().map(a -> (Map<?, ?>) a).filter(a -> "/talkative".equals(a.get("path"))).findFirst()
-                .orElseThrow();
-        Path current = Path.of((String) app.get("stdoutLogFile"));
+        Path current = statusLogFile("/talkative");
         assertEquals(logs, current.getParent());
         assertTrue(current.getFileName().toString().matches("stdout_\\d{14}_\\d+\\.log"), current.toString());
         assertTrue(Files.readString(current).endsWith("out from app thread m\n")

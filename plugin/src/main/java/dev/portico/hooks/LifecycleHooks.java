@@ -282,7 +282,7 @@ public final class LifecycleHooks implements HostingEvents, AutoCloseable {
             return; // a Call catches everything an observer throws
         }
         if (question.vetoed()) {
-            throw new StartVetoed(sm.getString("hooks.vetoed", app, question.vetoReason()));
+            throw new StartVetoed(question.vetoReason());
         }
         apply(question, arguments, environment);
     }

@@ -999,8 +999,15 @@ public final class BackendPool {
             inFlight += member.inFlight();
         }
         Instant next = backoff.nextAttemptAt();
+        // the file being written (the prefix is no file): the newest member's, which a rotation keeps the name of
+        Path stdoutLog = null;
+        for (BackendProcess member : members) {
+            if (member.output().logFile() != null) {
+                stdoutLog = member.output().logFile();
+            }
+        }
         return new AppStatus("outOfProcess", stateName(), description, generation, starts, crashes, inFlight, lastFailure, next,
-                config.stdoutLogEnabled() ? config.stdoutLogFile() : null, processes);
+                stdoutLog, processes);
     }
 
     public AppConfig config() {

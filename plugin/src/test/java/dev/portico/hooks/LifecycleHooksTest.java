@@ -68,6 +68,17 @@ class LifecycleHooksTest {
         }
     }
 
+    /** The generation the app was deployed with, as its AppDeployed event told it. */
+    private static long generation(String app) {
+        awaitIn("sync.log", "AppDeployed[app=" + app + ",");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("AppDeployed\\[app=" + app + ", [^\\]]*generation=(\\d+)\\]")
+                .matcher(read("sync.log"));
+        if (!m.find()) {
+            throw new AssertionError("no AppDeployed of " + app + " in\n" + read("sync.log"));
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     private static void awaitIn(String file, String text) {
         HostingTomcat.await(() -> read(file).contains(text), Duration.ofSeconds(20), file + " to contain " + text
                 + "\n--- it has:\n" + read(file));
@@ -87,12 +98,12 @@ class LifecycleHooksTest {
     void aCrashIsAppendedToTheExampleHooksFile() throws Exception {
         tomcat.nodeApp("crashy", "", Map.of());
         long pid = Long.parseLong(Json.field(tomcat.get("/crashy/env").body(), "pid"));
-        awaitIn("sync.log", "ProcessReady[app=crashy, generation=0, pid=" + pid);
+        awaitIn("sync.log", "ProcessReady[app=crashy, generation=" + generation("crashy") + ", pid=" + pid);
         assertEquals("crashing", tomcat.get("/crashy/crash").body());
         awaitIn("crashes.log", "crash app=crashy pid=" + pid + " exitCode=3");
         assertTrue(read("crashes.log").contains("    [node " + pid + "] crashing on purpose (exit 3)"),
                 "the process's last output, indented:\n" + read("crashes.log"));
-        awaitIn("sync.log", "ProcessExited[app=crashy, generation=0, pid=" + pid + ", exitCode=3, crashed=true");
+        awaitIn("sync.log", "ProcessExited[app=crashy, generation=" + generation("crashy") + ", pid=" + pid + ", exitCode=3, crashed=true");
     }
 
     @Test
@@ -111,9 +122,9 @@ class LifecycleHooksTest {
         tomcat.nodeApp("vetoed", "", Map.of());
         var response = tomcat.get("/vetoed/");
         assertEquals(502, response.statusCode());
-        assertTrue(response.body().contains("Portico app [vetoed]: a lifecycle hook refused to start the process: maintenance window until 06:00"),
+        assertTrue(response.body().contains("Portico app [vetoed]: a lifecycle hook refused to let the process start: maintenance window until 06:00"),
                 response.body());
-        awaitIn("sync.log", "StartFailed[app=vetoed, generation=0, message=Portico app [vetoed]: a lifecycle hook refused");
+        awaitIn("sync.log", "StartFailed[app=vetoed, generation=" + generation("vetoed") + ", message=Portico app [vetoed]: a lifecycle hook refused to let the process start");
     }
 
     @Test

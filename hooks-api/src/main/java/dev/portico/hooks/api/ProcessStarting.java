@@ -8,8 +8,11 @@ import java.util.Objects;
 
 /**
  * An out-of-process app's process is about to be started: synchronous observers
- * ({@code @Observes}) may add to its {@link #arguments()} and {@link #environment()} — secrets
- * from a vault, say — or {@link #veto} the start. Portico waits for them up to the valve's
+ * ({@code @Observes}) may add {@link #arguments()} and {@link #environment()} variables — secrets
+ * from a vault, say — or {@link #veto} the start. Both start empty: they hold what the hooks add.
+ * The arguments are appended after the app's configured ones; the variables are set after the
+ * app's own environmentVariables (a hook may override those) and below Portico's {@code PORTICO_*}
+ * variables, which it cannot change. Portico waits for them up to the valve's
  * {@code hookTimeLimit}; what they changed after that is ignored and the process starts as it
  * was. Asynchronous observers do not receive this event (it is a question, not a notification).
  *
@@ -26,9 +29,8 @@ public final class ProcessStarting implements HostingEvent {
     private volatile String vetoReason;
 
     /**
-     * @param arguments the program's arguments, after the program itself (copied)
-     * @param environment the variables the process gets besides the inherited ones, Portico's
-     *        {@code PORTICO_*} included (copied)
+     * @param arguments arguments added so far (copied)
+     * @param environment variables added so far (copied)
      */
     public ProcessStarting(String app, long generation, List<String> arguments, Map<String, String> environment) {
         this.app = app;
@@ -46,12 +48,12 @@ public final class ProcessStarting implements HostingEvent {
         return generation;
     }
 
-    /** The arguments, mutable: add to the end or change them. */
+    /** The arguments to append, mutable. */
     public List<String> arguments() {
         return arguments;
     }
 
-    /** The environment Portico sets, mutable; a hook should not change the {@code PORTICO_*} names. */
+    /** The variables to add, mutable. */
     public Map<String, String> environment() {
         return environment;
     }
