@@ -79,6 +79,12 @@ class LifecycleHooksTest {
         return Long.parseLong(m.group(1));
     }
 
+    private static void awaitRecord(String regex) {
+        java.util.regex.Pattern pattern = java.util.regex.Pattern.compile(regex);
+        HostingTomcat.await(() -> pattern.matcher(read("sync.log")).find(), Duration.ofSeconds(20),
+                "sync.log to have " + regex + "\n--- it has:\n" + read("sync.log"));
+    }
+
     private static void awaitIn(String file, String text) {
         HostingTomcat.await(() -> read(file).contains(text), Duration.ofSeconds(20), file + " to contain " + text
                 + "\n--- it has:\n" + read(file));
@@ -104,6 +110,22 @@ class LifecycleHooksTest {
         assertTrue(read("crashes.log").contains("    [node " + pid + "] crashing on purpose (exit 3)"),
                 "the process's last output, indented:\n" + read("crashes.log"));
         awaitIn("sync.log", "ProcessExited[app=crashy, generation=" + generation("crashy") + ", pid=" + pid + ", exitCode=3, crashed=true");
+    }
+
+    /** A serving app recycled (restart.txt) is told begun and finished; a new version that never gets ready, finished unsucceeded. */
+    @Test
+    void aRecycleOfAServingAppIsToldBegunAndFinished() throws Exception {
+        Path dir = tomcat.nodeApp("recycled", "", Map.of());
+        assertEquals(200, tomcat.get("/recycled/env").statusCode());
+        long first = generation("recycled");
+        Files.writeString(dir.resolve("restart.txt"), "");
+        Files.setLastModifiedTime(dir.resolve("restart.txt"),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().plusSeconds(2)));
+        awaitIn("sync.log", "RecycleBegun[app=recycled, fromGeneration=" + first);
+        awaitRecord("RecycleFinished\\[app=recycled, toGeneration=\\d+, succeeded=true");
+        tomcat.nodeApp("recycled", "", Map.of("BACKEND_FAIL_START", "1"));
+        awaitRecord("RecycleFinished\\[app=recycled, toGeneration=\\d+, succeeded=false, message=.*did not get ready");
+        assertEquals(200, tomcat.get("/recycled/env").statusCode(), "the serving generation still serves");
     }
 
     @Test
