@@ -184,10 +184,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             throws IOException, ServletException {
         BackendProcess backend = exchange.backend();
         pool.requestStarted(backend);
+        boolean upgraded = false;
         try {
-            UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
+            // an upgraded connection stays in flight until its tunnel closes: idleTimeout and drains must see it
+            upgraded = UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
                     ForwardedHeaders.values(request, config, contextPath, backend.port(), backend.token()),
-                    config.requestTimeout());
+                    config.requestTimeout(), () -> pool.requestEnded(backend));
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
             String reason = timeout
@@ -201,7 +203,9 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             response.reset();
             StatusPage.gatewayFailure(timeout, reason).send(response);
         } finally {
-            pool.requestEnded(backend);
+            if (!upgraded) {
+                pool.requestEnded(backend);
+            }
         }
     }
 

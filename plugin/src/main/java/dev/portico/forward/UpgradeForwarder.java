@@ -60,8 +60,13 @@ final class UpgradeForwarder {
         return false;
     }
 
-    static void forward(HttpServletRequest request, HttpServletResponse response, AsynchronousChannelGroup channels,
-            int port, String target, List<String[]> forwardingHeaders, Duration timeout) throws IOException, ServletException {
+    /**
+     * @param tunnelClosed runs when the tunnel closes, if the backend switched protocols
+     * @return true when the connection was upgraded (then {@code tunnelClosed} will run)
+     */
+    static boolean forward(HttpServletRequest request, HttpServletResponse response, AsynchronousChannelGroup channels,
+            int port, String target, List<String[]> forwardingHeaders, Duration timeout, Runnable tunnelClosed)
+            throws IOException, ServletException {
         AsynchronousSocketChannel backend = openBackendChannel(channels);
         boolean upgraded = false;
         try {
@@ -87,7 +92,7 @@ final class UpgradeForwarder {
             }
             if (answer.status == HttpServletResponse.SC_SWITCHING_PROTOCOLS) {
                 UpgradeTunnel tunnel = request.upgrade(UpgradeTunnel.class);
-                tunnel.attach(backend, rest);
+                tunnel.attach(backend, rest, tunnelClosed);
                 upgraded = true;
             } else {
                 relayBody(answer, rest, backend, response, millis);
@@ -100,6 +105,7 @@ final class UpgradeForwarder {
                 backend.close();
             }
         }
+        return upgraded;
     }
 
     /** In the valve's own group: the JVM's default group would start a thread that outlives the valve. */

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -34,14 +35,17 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     private ByteBuffer early;
     private WebConnection client;
     private volatile boolean closed;
+    private final AtomicReference<Runnable> onClose = new AtomicReference<>();
 
     /** Tomcat creates the handler; Portico hands it the backend before Tomcat calls {@link #init}. */
     public UpgradeTunnel() {
     }
 
-    void attach(AsynchronousSocketChannel backendChannel, ByteBuffer bytesAfterHead) {
+    /** @param closed runs once when the tunnel closes, from either end: the upgraded request is in flight until then */
+    void attach(AsynchronousSocketChannel backendChannel, ByteBuffer bytesAfterHead, Runnable closed) {
         this.backend = backendChannel;
         this.early = bytesAfterHead;
+        this.onClose.set(closed);
     }
 
     @Override
@@ -70,6 +74,10 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     }
 
     private void close() {
+        Runnable last = onClose.getAndSet(null);
+        if (last != null) {
+            last.run();
+        }
         if (closed) {
             return;
         }

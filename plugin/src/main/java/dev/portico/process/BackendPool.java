@@ -157,9 +157,10 @@ public final class BackendPool {
             chosen = choose(ready, route, avoid);
             if (chosen != null) {
                 result = CompletableFuture.completedFuture(chosen);
-            } else if (state == State.STOPPING || state == State.CLOSED) {
+            } else if (state == State.CLOSED) {
                 result = CompletableFuture.failedFuture(new StartFailure(sm.getString("pool.stopping", appName), "", null));
             } else {
+                // STOPPING is on its way to IDLE (idleTimeout, an operator's stop): the request waits for the next start
                 result = enqueue(after);
             }
         }
@@ -932,11 +933,18 @@ public final class BackendPool {
             done.add(runAsync(() -> backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit())));
         }
         return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            List<Runnable> after = new ArrayList<>();
             synchronized (this) {
                 if (state == State.STOPPING) {
                     state = then;
+                    if (!waiters.isEmpty()) {
+                        // requests came while the processes stopped: they start the next ones
+                        activate();
+                        fill(after);
+                    }
                 }
             }
+            after.forEach(BackendPool::runQuietly);
         });
     }
 

@@ -466,4 +466,63 @@ class BackendPoolTest {
         assertEquals(200, tomcat.get("/ailing/sick").statusCode());
         HostingTomcat.await(() -> pid("/ailing") != first, Duration.ofSeconds(20), "a healthy replacement serving");
     }
+
+    // ---------------------------------------------------------------- races with the pool's own decisions
+
+    /**
+     * An upgraded connection is a request in flight until it closes: idleTimeout must not stop
+     * the process under an open WebSocket, though no new request has come for longer than that.
+     */
+    @Test
+    void anOpenUpgradedConnectionKeepsAnIdleAppRunning() throws Exception {
+        tomcat.nodeApp("tunnelled", "idleTimeout=\"1\"", Map.of());
+        long pid = pid("/tunnelled");
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            java.io.InputStream in = socket.getInputStream();
+            out.write(("GET /tunnelled/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertTrue(b >= 0, "closed before the 101: " + head);
+                head.append((char) b);
+            }
+            assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+            assertEquals("1", inFlight("/tunnelled"), "the open tunnel is in flight");
+            // three maintenance rounds past idleTimeout with no request but the tunnel
+            Thread.sleep(3500);
+            assertEquals("running", app("/tunnelled").get("state"));
+            out.write("still here".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            assertEquals("still here", new String(in.readNBytes(10), java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the tunnel's process stopped");
+        }
+        HostingTomcat.await(() -> "0".equals(inFlight("/tunnelled")), Duration.ofSeconds(10), "the closed tunnel counted out");
+        HostingTomcat.await(() -> "idle".equals(app("/tunnelled").get("state")), Duration.ofSeconds(15),
+                "idle once the tunnel closed");
+    }
+
+    private static String inFlight(String path) {
+        return String.valueOf(((Number) app(path).get("inFlight")).intValue());
+    }
+
+    /**
+     * A request that comes while an idle app's processes are still stopping waits and is served
+     * by a fresh process, as one that comes a moment later is: idleTimeout is no outage.
+     */
+    @Test
+    void aRequestDuringAnIdleStopIsServedByAFreshProcess() {
+        // the process ignores the shutdown request and SIGTERM: its stop takes shutdownTimeLimit (5 s)
+        tomcat.nodeApp("drowsy", "idleTimeout=\"1\"", Map.of("BACKEND_IGNORE_SIGTERM", "1"));
+        long first = pid("/drowsy");
+        HostingTomcat.await(() -> "stopping".equals(app("/drowsy").get("state")), Duration.ofSeconds(15), "stopping for idleness");
+        HttpResponse<String> during = tomcat.get("/drowsy/env");
+        assertEquals(200, during.statusCode(), during.body());
+        assertNotEquals(String.valueOf(first), Json.field(during.body(), "pid"));
+        HostingTomcat.await(() -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15),
+                "the idle process stopped");
+    }
 }
