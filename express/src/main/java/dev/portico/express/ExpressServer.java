@@ -15,11 +15,6 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-
-import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Connector;
@@ -53,6 +48,7 @@ final class ExpressServer implements AutoCloseable {
     private final Tomcat tomcat = new Tomcat();
     private final PorticoValve valve = new PorticoValve();
     private Connector connector;
+    private boolean rootApp;
     private boolean closed;
 
     private ExpressServer(Path base) {
@@ -76,6 +72,7 @@ final class ExpressServer implements AutoCloseable {
             } else {
                 for (CommandLine.App app : commandLine.apps()) {
                     server.place(app);
+                    server.rootApp |= app.contextPath().isEmpty();
                 }
             }
             return server;
@@ -101,13 +98,15 @@ final class ExpressServer implements AutoCloseable {
         tomcat.getHost().setAppBase(base.resolve("webapps").toString());
         tomcat.getHost().setAutoDeploy(false);
         valve.setAppBase(apps.toString());
+        if (!rootApp) {
+            // "/" is the valve's status page: each app with a link to it, its state and figures
+            // (HTML to a browser, JSON to a script, Prometheus text to a scraper; loopback only, as Express is)
+            valve.setStatusPath("/");
+        }
         tomcat.getHost().getPipeline().addValve(valve);
         tomcat.start();
         if (connector.getState() != LifecycleState.STARTED || connector.getLocalPort() <= 0) {
             throw new LifecycleException("the HTTP connector on 127.0.0.1:" + port + " did not start");
-        }
-        if (!valve.getHostedApps().containsKey("/")) {
-            addIndexPage();
         }
     }
 
@@ -221,25 +220,5 @@ final class ExpressServer implements AutoCloseable {
             System.err.println("Portico Express: could not delete " + failed.get(0)
                     + (failed.size() > 1 ? " and " + (failed.size() - 1) + " more" : ""));
         }
-    }
-
-    // ---------------------------------------------------------------- index page
-
-    /** "/" lists the hosted apps (unless an app is hosted there); other unknown paths are 404. */
-    private void addIndexPage() {
-        Context root = tomcat.addContext("", null);
-        Tomcat.addServlet(root, "index", new HttpServlet() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-                response.setContentType("text/plain;charset=UTF-8");
-                StringBuilder page = new StringBuilder("Portico Express: hosted apps\n\n");
-                hostedApps().forEach((path, description) ->
-                        page.append(url(path)).append("  ").append(description).append('\n'));
-                response.getWriter().print(page);
-            }
-        });
-        root.addServletMappingDecoded("", "index");
     }
 }

@@ -130,6 +130,13 @@ final class ExpressProcess implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
+    /** GET as a browser asks: {@code Accept: text/html,…}. */
+    HttpResponse<String> browse(String path) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create(baseUrl).resolve(path)).timeout(Duration.ofSeconds(90))
+                .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8").build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
     /**
      * SIGTERM, then the exit status within the limit. Through the ProcessHandle: Process.destroy()
      * would also close our end of stdout and lose what Express prints while stopping.

@@ -55,6 +55,19 @@ class PorticoExpressIT {
                         "in-process means inside the Express JVM");
             }
 
+            // the home page is the valve's status page: each app a link, the out-of-process one with its pid
+            HttpResponse<String> home = express.browse("/");
+            assertEquals(200, home.statusCode(), home.body());
+            assertTrue(home.body().contains("<a href=\"/inproc/\">/inproc</a>"), home.body());
+            assertTrue(home.body().contains("<a href=\"/outproc/\">/outproc</a>"), home.body());
+            assertTrue(home.body().contains("<td>pid " + backend + "</td>"), home.body());
+            assertEquals("outproc", ExpressProcess.jsonField(express.get("/").body(), "name"), "a script gets JSON");
+            // and each sample's root, in a browser, is its welcome page
+            HttpResponse<String> welcome = express.browse("/outproc/");
+            assertEquals(200, welcome.statusCode(), welcome.body());
+            assertTrue(welcome.body().contains("<title>Portico sample</title>"), welcome.body());
+            assertEquals(404, express.get("/nothing-here").statusCode());
+
             Path base = Path.of(express.stdout().replaceAll("(?s).*CATALINA_BASE (\\S+).*", "$1"));
             assertTrue(Files.isDirectory(base.resolve("apps/outproc/WEB-INF")), base.toString());
 

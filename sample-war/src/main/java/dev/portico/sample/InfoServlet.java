@@ -1,5 +1,6 @@
 package dev.portico.sample;
 
+import jakarta.servlet.ServletException;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -11,7 +12,7 @@ import java.util.Map;
 
 /**
  * What hosting did: the request as the application sees it, the hosting model, the pid, and the
- * settings named by {@code ?env=A,B}.
+ * settings named by {@code ?env=A,B}. A browser asking for the context root gets welcome.html instead.
  */
 @WebServlet(urlPatterns = {"", "/info"})
 public class InfoServlet extends HttpServlet {
@@ -19,7 +20,13 @@ public class InfoServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException {
+        String accept = request.getHeader("Accept");
+        if (request.getServletPath().isEmpty() && accept != null && accept.contains("text/html")) {
+            // a browser at the context root gets the welcome page; scripts keep the JSON
+            request.getRequestDispatcher("/welcome.html").forward(request, response);
+            return;
+        }
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("scheme", request.getScheme());
         info.put("secure", request.isSecure());

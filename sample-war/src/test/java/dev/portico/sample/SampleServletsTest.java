@@ -92,6 +92,20 @@ class SampleServletsTest {
     }
 
     @Test
+    void aBrowserAtTheRootGetsTheWelcomePageAndScriptsKeepTheJson() throws Exception {
+        HttpResponse<String> page = send(HttpRequest.newBuilder(uri("/"))
+                .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"));
+        assertEquals(200, page.statusCode());
+        assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"), page.headers().toString());
+        assertTrue(page.body().contains("<title>Portico sample</title>"), page.body());
+        assertTrue(page.body().contains("new EventSource('sse?"), page.body());
+        assertTrue(page.body().contains("'ws/echo'"), page.body());
+        assertTrue(get("/").body().startsWith("{\"scheme\""), "without Accept: text/html, JSON as before");
+        assertTrue(send(HttpRequest.newBuilder(uri("/info")).header("Accept", "text/html")).body().startsWith("{"),
+                "only the root turns into the page");
+    }
+
+    @Test
     void echoReportsMethodQueryHeadersAndBodyDigest() throws Exception {
         byte[] payload = "portico".repeat(10_000).getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> echo = send(HttpRequest.newBuilder(uri("/echo?a=1&b=2"))
