@@ -56,7 +56,7 @@ public final class WelcomePageCheck {
         page.await("the home page lists both samples as links",
                 "document.querySelector('a[href=\"/outproc/\"]') !== null && document.querySelector('a[href=\"/inproc/\"]') !== null");
         step("home page: links to /inproc/ and /outproc/, state " + page.eval(
-                "[...document.querySelectorAll('tr.app td:nth-child(3)')].map(td => td.textContent).join(', ')"));
+                "[...document.querySelectorAll('tr.app td:nth-child(3)')].map(td => td.innerText.split('\\n')[0]).join(', ')"));
 
         // 2. the out-of-process sample's welcome page
         page.navigate(express + "outproc/");
@@ -104,7 +104,7 @@ public final class WelcomePageCheck {
         page.navigate(express);
         page.await("the home page shows the restarted process", "location.pathname === '/' && document.body.textContent.includes('pid " + newPid + "')");
         page.call("Emulation.setDeviceMetricsOverride",
-                "{\"width\":1000,\"height\":380,\"deviceScaleFactor\":1,\"mobile\":false}");
+                "{\"width\":1200,\"height\":420,\"deviceScaleFactor\":1,\"mobile\":false}");
         page.screenshot(out.resolve("express-home.png"));
         step("screenshot " + out.resolve("express-home.png"));
         page.socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);

@@ -35,7 +35,9 @@ final class StatusHtml {
                 .running,.ready{color:#176c2e;font-weight:600}
                 .failed,.backoff,.offline{color:#a11;font-weight:600}
                 .starting,.stopping,.idle{color:#8a6d00;font-weight:600}
-                .failure{color:#a11;max-width:32em;white-space:pre-wrap;font-size:.9em}
+                .failure{color:#a11;min-width:18em;max-width:28em;font-size:.9em;overflow-wrap:break-word}
+                .failure summary{cursor:pointer}
+                .failure pre{white-space:pre-wrap;font-size:.85em;color:#444;max-height:20em;overflow:auto}
                 footer{margin-top:1.5em;color:#777;font-size:.85em}
                 </style></head><body>
                 <h1>Portico: hosted apps</h1>
@@ -104,7 +106,15 @@ final class StatusHtml {
             if (failure.at() != null) {
                 html.append("<small>").append(escape(TIME.format(failure.at()))).append("</small><br>");
             }
-            html.append(escape(failure.message()));
+            // the first line in the table; the rest (the process's last output) one click away
+            String message = failure.message();
+            int newline = message.indexOf('\n');
+            if (newline < 0) {
+                html.append(escape(message));
+            } else {
+                html.append("<details><summary>").append(escape(message.substring(0, newline)))
+                        .append("</summary><pre>").append(escape(message.substring(newline + 1))).append("</pre></details>");
+            }
         }
         if (nextAttemptAt != null) {
             html.append("<br><small>next attempt ").append(escape(TIME.format(nextAttemptAt))).append("</small>");

@@ -152,6 +152,17 @@ class StatusPageTest {
         assertEquals(2, nostart.get("portico_requests_total"), text);
         assertEquals(2, nostart.get("portico_request_failures_total"), text);
         assertEquals(0, nostart.get("portico_app_up"), text);
+        // the HTML page shows a crash's first line (any further lines, the process's output, folded under it)
+        tomcat.nodeApp("exits", "", Map.of());
+        assertEquals("crashing", tomcat.get("/exits/crash").body());
+        HostingTomcat.await(() -> app(tomcat.get("/portico-status").body(), "/exits").get("lastFailure") != null,
+                Duration.ofSeconds(10), "the crash on the status page");
+        String lastFailure = (String) app(tomcat.get("/portico-status").body(), "/exits").get("lastFailure");
+        String firstLine = lastFailure.lines().findFirst().orElseThrow();
+        String html = get("/portico-status", "Accept", "text/html").body();
+        assertTrue(html.contains(lastFailure.contains("\n")
+                ? "<details><summary>" + StatusPage.escape(firstLine) + "</summary><pre>"
+                : StatusPage.escape(firstLine) + "</td>"), html);
         Map<String, Double> inProcess = samples(text, "app=\"static\",path=\"/static\"");
         assertEquals(2, inProcess.get("portico_requests_total"), text);
         assertEquals(0, inProcess.get("portico_request_failures_total"), text);
