@@ -34,6 +34,7 @@
 // Behaviour switches (environment):
 //   BACKEND_START_DELAY_MS=N     wait N ms before listening
 //   BACKEND_FAIL_START=1         print "failing on purpose" to stderr, exit 1 before listening
+//   BACKEND_FAIL_WHILE_FILE=path print "failing on purpose" to stderr, exit 1 while path exists
 //   BACKEND_FAIL_ONCE_FILE=path  if path is missing: create it, print "EADDRINUSE simulated"
 //                                to stderr and exit 98; otherwise start normally
 //   BACKEND_IGNORE_SIGTERM=1     ignore SIGTERM and the shutdown request
@@ -97,6 +98,9 @@ function fail(message, code) {
 // Start-up switches
 
 function applyStartupSwitches() {
+  if (env.BACKEND_FAIL_WHILE_FILE && fs.existsSync(env.BACKEND_FAIL_WHILE_FILE)) {
+    fail(`failing on purpose while ${env.BACKEND_FAIL_WHILE_FILE} exists`, 1);
+  }
   if (env.BACKEND_FAIL_START === '1') {
     fail('failing on purpose', 1);
   }
