@@ -222,6 +222,17 @@ class AppMBeansTest {
         assertEquals("STARTED", jmx.getAttribute(valve, "stateName"));
         assertEquals("Portico: hosts apps in-process and out-of-process behind the Host",
                 jmx.getMBeanInfo(valve).getDescription());
+        // every attribute of the valve (a getter with a setter) is in the descriptor, which otherwise hides it
+        java.util.Set<String> described = java.util.Arrays.stream(jmx.getMBeanInfo(valve).getAttributes())
+                .map(javax.management.MBeanAttributeInfo::getName).collect(java.util.stream.Collectors.toSet());
+        for (java.lang.reflect.Method getter : dev.portico.PorticoValve.class.getDeclaredMethods()) {
+            String name = getter.getName();
+            if (java.lang.reflect.Modifier.isPublic(getter.getModifiers()) && name.startsWith("get") && getter.getParameterCount() == 0
+                    && java.util.Arrays.stream(dev.portico.PorticoValve.class.getMethods()).anyMatch(m -> m.getName().equals("s" + name.substring(1)))) {
+                String attribute = Character.toLowerCase(name.charAt(3)) + name.substring(4);
+                assertTrue(described.contains(attribute), attribute + " is missing from dev/portico/mbeans-descriptors.xml");
+            }
+        }
         tomcat.nodeApp("described", "", Map.of());
         HostingTomcat.await(() -> isRegistered(app("/described")), Duration.ofSeconds(5), "the MBean of /described");
         assertEquals("An app hosted by Portico, in-process or out-of-process",
