@@ -29,6 +29,7 @@ import org.apache.tomcat.util.res.StringManager;
 import dev.portico.config.AppConfig;
 import dev.portico.config.ByteSize;
 import dev.portico.config.HostingDefaults;
+import dev.portico.hosting.BothEvents;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
@@ -70,6 +71,7 @@ public class PorticoValve extends ValveBase {
     private final HostingDefaults defaults = new HostingDefaults();
     /** Who hears of every hosting transition; the lifecycle hooks when they are configured. */
     private HostingEvents events = HostingEvents.NONE;
+    private AppMBeans mbeans;
     private String appBase = "apps";
     private int scanIntervalMillis = 200;
     private int forwardingThreads = 64;
@@ -309,14 +311,15 @@ public class PorticoValve extends ValveBase {
         statusAccess = new StatusAccess(host, statusRoles);
         hooks = LifecycleHooks.start(base.resolve(hooksPath).normalize(), workDir.resolve("hooks"),
                 Duration.ofSeconds(hookTimeLimitSeconds), scheduler, "portico-" + host.getName());
-        events = hooks == null ? HostingEvents.NONE : hooks;
+        mbeans = new AppMBeans(getDomain(), host.getName());
+        events = BothEvents.of(hooks == null ? HostingEvents.NONE : hooks, mbeans);
         internal = new InternalContainer(host, Container.getService(host).getServer());
         internal.start();
         BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
                 new PorticoThreads("portico-stdout"), events, backendClient, java.time.Clock.systemUTC());
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
-                !defaults.disableStartUpErrorPage(), new AppMBeans(getDomain(), host.getName()));
+                !defaults.disableStartUpErrorPage(), mbeans);
         catalog.scan();
         scanTask = scheduler.scheduleWithFixedDelay(this::scanQuietly, scanIntervalMillis, scanIntervalMillis,
                 TimeUnit.MILLISECONDS);
@@ -368,11 +371,14 @@ public class PorticoValve extends ValveBase {
         if (internal != null) {
             internal.stop();
         }
+        if (mbeans != null) {
+            mbeans.unregisterProcesses();
+        }
         if (hooks != null) {
             hooks.close();
             hooks = null;
-            events = HostingEvents.NONE;
         }
+        events = HostingEvents.NONE;
         try {
             if (backendClient != null) {
                 backendClient.close();

@@ -12,13 +12,16 @@ import org.apache.tomcat.util.modeler.Registry;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.HostingEvents;
 
 /**
  * Registers one {@link ManagedApp} MBean per hosted app through Tomcat's modeler
  * {@link Registry} (so this package's mbeans-descriptors.xml describes it, as Tomcat's own
- * components are described) when the app appears in the catalog, and removes it with the app.
+ * components are described) when the app appears in the catalog, and removes it with the app;
+ * and one {@link ManagedProcess} per ready backend process, from the process's ready event to its
+ * exit.
  */
-public final class AppMBeans implements AppCatalog.SlotListener {
+public final class AppMBeans implements AppCatalog.SlotListener, HostingEvents {
 
     private static final Log log = LogFactory.getLog(AppMBeans.class);
     private static final StringManager sm = StringManager.getManager(AppMBeans.class);
@@ -26,6 +29,8 @@ public final class AppMBeans implements AppCatalog.SlotListener {
     private final String domain;
     private final String hostName;
     private final Map<AppCatalog.Slot, ObjectName> registered = new ConcurrentHashMap<>();
+    private final Map<Long, ObjectName> processes = new ConcurrentHashMap<>();
+    private volatile AppCatalog catalog;
 
     /** @param domain the valve's JMX domain ({@code Catalina} in a standard server.xml) */
     public AppMBeans(String domain, String hostName) {
@@ -38,8 +43,51 @@ public final class AppMBeans implements AppCatalog.SlotListener {
         return new ObjectName(domain + ":type=PorticoApp,host=" + value(hostName) + ",name=" + value(path));
     }
 
+    /** {@code Catalina:type=PorticoProcess,host=localhost,app=/shop,pid=1234}. */
+    public static ObjectName processName(String domain, String hostName, String path, long pid)
+            throws MalformedObjectNameException {
+        return new ObjectName(domain + ":type=PorticoProcess,host=" + value(hostName) + ",app=" + value(path)
+                + ",pid=" + pid);
+    }
+
+    @Override
+    public void processReady(String app, long generation, long pid, int port, java.time.Duration took) {
+        AppCatalog known = catalog;
+        AppCatalog.Slot slot = known == null ? null : known.slot(app);
+        if (slot == null) {
+            return;
+        }
+        String path = slot.source().contextPath().isEmpty() ? "/" : slot.source().contextPath();
+        try {
+            ObjectName name = processName(domain, hostName, path, pid);
+            Registry.getRegistry(null, null).registerComponent(new ManagedProcess(slot, pid), name, null);
+            processes.put(pid, name);
+        } catch (Exception e) {
+            log.warn(sm.getString("mbeans.registerFailed", app + " pid " + pid), e);
+        }
+    }
+
+    @Override
+    public void processExited(String app, long generation, long pid, int exitCode, boolean crashed, String outputTail) {
+        ObjectName name = processes.remove(pid);
+        if (name != null) {
+            Registry.getRegistry(null, null).unregisterComponent(name);
+        }
+    }
+
+    /** Removes every process MBean still registered (the valve is stopping). */
+    public void unregisterProcesses() {
+        for (Long pid : processes.keySet()) {
+            ObjectName name = processes.remove(pid);
+            if (name != null) {
+                Registry.getRegistry(null, null).unregisterComponent(name);
+            }
+        }
+    }
+
     @Override
     public void added(AppCatalog catalog, AppCatalog.Slot slot) {
+        this.catalog = catalog;
         String path = slot.source().contextPath().isEmpty() ? "/" : slot.source().contextPath();
         try {
             ObjectName name = objectName(domain, hostName, path);

@@ -740,7 +740,7 @@ public final class BackendPool {
             owed++;
         }
         fill(after);
-        log.warn(message + System.lineSeparator()
+        log.warn(message + " " + sm.getString("pool.lastOutput") + System.lineSeparator()
                 + (tail.isEmpty() ? sm.getString("pool.printedNothing") : lastLines(tail, 20)));
         return true;
     }

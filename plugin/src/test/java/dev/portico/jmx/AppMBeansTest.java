@@ -246,4 +246,34 @@ class AppMBeansTest {
             throw new AssertionError(e);
         }
     }
+
+    /** One PorticoProcess MBean per ready process, from ready to exit; a killed one goes, its replacement comes. */
+    @Test
+    void eachReadyProcessHasAnMBeanUntilItExits() throws Exception {
+        tomcat.nodeApp("duo", "processesPerApplication=\"2\" preloadEnabled=\"true\"", Map.of());
+        ObjectName pattern = new ObjectName("Tomcat:type=PorticoProcess,host=localhost,app=/duo,*");
+        HostingTomcat.await(() -> names(pattern).size() == 2, Duration.ofSeconds(20), "two process MBeans");
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (ObjectName name : names(pattern)) {
+            long pid = (Long) attribute(name, "pid");
+            pids.add(pid);
+            assertEquals(String.valueOf(pid), name.getKeyProperty("pid"));
+            assertEquals("ready", attribute(name, "state"));
+            assertTrue((Integer) attribute(name, "port") > 0);
+            assertTrue((Long) attribute(name, "uptime") >= 0);
+        }
+        long victim = pids.iterator().next();
+        ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+        HostingTomcat.await(() -> names(pattern).size() == 2 && names(pattern).stream()
+                .noneMatch(n -> n.getKeyProperty("pid").equals(String.valueOf(victim))), Duration.ofSeconds(20),
+                "the killed process's MBean gone, its replacement's there: " + names(pattern));
+    }
+
+    private static java.util.Set<ObjectName> names(ObjectName pattern) {
+        try {
+            return jmx.queryNames(pattern, null);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
