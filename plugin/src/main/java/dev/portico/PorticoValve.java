@@ -313,7 +313,7 @@ public class PorticoValve extends ValveBase {
                 Duration.ofSeconds(hookTimeLimitSeconds), scheduler, "portico-" + host.getName());
         mbeans = new AppMBeans(getDomain(), host.getName());
         events = BothEvents.of(hooks == null ? HostingEvents.NONE : hooks, mbeans);
-        internal = new InternalContainer(host, Container.getService(host).getServer());
+        internal = new InternalContainer(host, Container.getService(host).getServer(), workDir.resolve("wars"));
         internal.start();
         BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
                 new PorticoThreads("portico-stdout"), events, backendClient, java.time.Clock.systemUTC());
@@ -330,7 +330,7 @@ public class PorticoValve extends ValveBase {
 
     private HostedApp createApp(AppSource source, AppConfig config, Host host, BackendPool.Services services) {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
-            return new OutOfProcessApp(source, config, internal, host, backendClient, upgradeChannels, services);
+            return new OutOfProcessApp(source, config, internal, backendClient, upgradeChannels, services);
         }
         return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor(), services.events());
     }

@@ -12,6 +12,11 @@ final class ServerXml {
     private ServerXml() {
     }
 
+    /** What a test adds to the template: connectors, children of the Engine and of the Host (before the valve). */
+    record Extras(String connectors, String engine, String host) {
+        static final Extras NONE = new Extras("", "", "");
+    }
+
     /** A TLS connector beside the HTTP one (PKCS12 keystore). */
     record Tls(int port, Path keystore, String password) {
     }
@@ -22,7 +27,7 @@ final class ServerXml {
      * @param tls the TLS connector, or null for none
      */
     static String render(int httpPort, boolean withPortico, Map<String, String> valveAttributes,
-            boolean withUserRealm, boolean http2, Tls tls) {
+            boolean withUserRealm, boolean http2, Tls tls, Extras extras) {
         StringBuilder xml = new StringBuilder();
         xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n");
@@ -50,13 +55,16 @@ final class ServerXml {
                     .append(Xml.escape(tls.password())).append("\" certificateKeystoreType=\"PKCS12\"/></SSLHostConfig>\n")
                     .append("    </Connector>\n");
         }
+        xml.append(extras.connectors());
         xml.append("    <Engine name=\"Catalina\" defaultHost=\"localhost\">\n");
+        xml.append(extras.engine());
         xml.append("      <Host name=\"localhost\" appBase=\"webapps\" unpackWARs=\"true\""
                 + " autoDeploy=\"false\" deployOnStartup=\"true\">\n");
         if (withUserRealm) {
             xml.append("        <Realm className=\"org.apache.catalina.realm.UserDatabaseRealm\""
                     + " resourceName=\"UserDatabase\"/>\n");
         }
+        xml.append(extras.host());
         if (withPortico) {
             xml.append("        <Valve className=\"").append(E2eSettings.VALVE_CLASS).append('"');
             valveAttributes.forEach((name, value) ->
@@ -78,14 +86,19 @@ final class ServerXml {
                 + "</Context>\n";
     }
 
-    /** tomcat-users.xml with the principal-test user alice/secret in role "user", and ops/ops-secret in "manager-jmx". */
+    /**
+     * tomcat-users.xml with the principal-test user alice/secret in role "user", bob/secret in "user"
+     * and "admin", and ops/ops-secret in "manager-jmx".
+     */
     static String testUsers() {
         return """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
                   <role rolename="user"/>
+                  <role rolename="admin"/>
                   <role rolename="manager-jmx"/>
                   <user username="alice" password="secret" roles="user"/>
+                  <user username="bob" password="secret" roles="user,admin"/>
                   <user username="ops" password="ops-secret" roles="manager-jmx"/>
                 </tomcat-users>
                 """;

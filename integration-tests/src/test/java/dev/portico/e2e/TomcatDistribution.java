@@ -44,6 +44,7 @@ public final class TomcatDistribution implements AutoCloseable {
     private final boolean http2;
     private final ServerXml.Tls tls;
     private final boolean withManager;
+    private final ServerXml.Extras serverXmlExtras;
     private final ProcessTracker processes;
     private final Thread cleanupOnJvmExit;
     private int httpPort;
@@ -60,6 +61,8 @@ public final class TomcatDistribution implements AutoCloseable {
         this.tls = builder.tlsKeystore == null ? null
                 : new ServerXml.Tls(FreePort.pick(), builder.tlsKeystore, builder.tlsPassword);
         this.withManager = builder.withManager;
+        this.serverXmlExtras = new ServerXml.Extras(builder.connectors.toString(), builder.engine.toString(),
+                builder.host.toString());
         this.catalinaBase = newCatalinaBase(builder.name);
         this.processes = new ProcessTracker(catalinaBase);
         this.cleanupOnJvmExit = new Thread(this::killEverything, "cleanup " + catalinaBase.getFileName());
@@ -83,7 +86,7 @@ public final class TomcatDistribution implements AutoCloseable {
             httpPort = FreePort.pick();
         }
         write(catalinaBase.resolve("conf/server.xml"),
-                ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm, http2, tls));
+                ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm, http2, tls, serverXmlExtras));
         tomcat = launchCatalinaRun();
         processes.follow(tomcat.toHandle());
         write(catalinaBase.resolve("tomcat.pid"), Long.toString(tomcat.pid()));
@@ -219,6 +222,23 @@ public final class TomcatDistribution implements AutoCloseable {
             copyDirectory(source, webapp);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot install " + source + " as " + webapp, e);
+        }
+        return webapp;
+    }
+
+    /**
+     * Installs a copy of a directory as the Host's own webapp {@code webapps/<name>} (Tomcat deploys
+     * it at start), with {@code files} written over the copy: the same WAR as a Portico app, to compare.
+     */
+    public Path installWebapp(String name, Path source, AppFile... files) {
+        Path webapp = catalinaBase.resolve("webapps").resolve(name);
+        try {
+            copyDirectory(source, webapp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install " + source + " as " + webapp, e);
+        }
+        for (AppFile file : files) {
+            write(webapp.resolve(file.path()), file.content());
         }
         return webapp;
     }
@@ -469,6 +489,9 @@ public final class TomcatDistribution implements AutoCloseable {
         private Path tlsKeystore;
         private String tlsPassword;
         private boolean withManager;
+        private final StringBuilder connectors = new StringBuilder();
+        private final StringBuilder engine = new StringBuilder();
+        private final StringBuilder host = new StringBuilder();
 
         private Builder(String name) {
             this.name = name;
@@ -506,6 +529,24 @@ public final class TomcatDistribution implements AutoCloseable {
          */
         public Builder withManager() {
             this.withManager = true;
+            return this;
+        }
+
+        /** Another {@code <Connector>} element (XML) in the Service, after the HTTP one. */
+        public Builder connector(String xml) {
+            connectors.append(xml).append('\n');
+            return this;
+        }
+
+        /** An element (XML) inside the Engine, before the Host: a Cluster, say. */
+        public Builder inEngine(String xml) {
+            engine.append(xml).append('\n');
+            return this;
+        }
+
+        /** An element (XML) inside the Host, before the Portico valve: a SingleSignOn valve, say. */
+        public Builder inHost(String xml) {
+            host.append(xml).append('\n');
             return this;
         }
 

@@ -11,8 +11,9 @@ import java.util.Locale;
 
 /**
  * A request whose token Portico vouched for, seen as the client made it at the front Tomcat:
- * scheme, client address, host and port come from the {@code X-Forwarded-*} headers, the user from
- * {@code X-Portico-Principal}. Values the headers do not supply (or supply malformed) fall back to
+ * scheme, client address, host and port come from the {@code X-Forwarded-*} headers, the user and
+ * roles from {@code X-Portico-Principal} and {@code X-Portico-Roles}, the client certificate chain
+ * ({@code jakarta.servlet.request.X509Certificate}) from {@code X-Portico-Client-Cert}. Values the headers do not supply (or supply malformed) fall back to
  * the backend connection's own.
  *
  * <p>The context path needs no rewriting: the app is deployed at {@code PORTICO_PATH_BASE} and
@@ -24,7 +25,6 @@ import java.util.Locale;
 final class ForwardedRequest extends HttpServletRequestWrapper {
 
     static final String TOKEN_HEADER = "X-Portico-Token";
-    static final String PRINCIPAL_HEADER = "X-Portico-Principal";
     static final String AUTH_TYPE = "PORTICO";
 
     private final String scheme;
@@ -32,6 +32,7 @@ final class ForwardedRequest extends HttpServletRequestWrapper {
     private final String serverName;
     private final int serverPort;
     private final Principal principal;
+    private final ForwardedIdentity identity;
 
     ForwardedRequest(HttpServletRequest request) {
         super(request);
@@ -40,8 +41,8 @@ final class ForwardedRequest extends HttpServletRequestWrapper {
         HostAndPort host = HostAndPort.parse(request.getHeader("X-Forwarded-Host"));
         this.serverName = host == null ? null : host.name();
         this.serverPort = forwardedPort(host, request.getHeader("X-Forwarded-Port"), getScheme());
-        String user = request.getHeader(PRINCIPAL_HEADER);
-        this.principal = user == null || user.isEmpty() ? null : new PorticoPrincipal(user);
+        this.identity = ForwardedIdentity.of(request);
+        this.principal = identity.user() == null ? null : new PorticoPrincipal(identity.user());
     }
 
     @Override
@@ -101,10 +102,33 @@ final class ForwardedRequest extends HttpServletRequestWrapper {
         return principal != null ? AUTH_TYPE : super.getAuthType();
     }
 
-    /** Roles do not travel with the principal, so a forwarded user is in none. */
+    /**
+     * The forwarded user's roles are those the front's Realm gave it ({@code X-Portico-Roles}).
+     * When the container itself holds the same user (the WAR runner's {@link ForwardedUserValve}
+     * put it there, so that {@code <auth-constraint>} works), the container answers, which also
+     * applies the servlet's {@code <security-role-ref>} links.
+     */
     @Override
     public boolean isUserInRole(String role) {
-        return principal == null && super.isUserInRole(role);
+        if (principal == null) {
+            return super.isUserInRole(role);
+        }
+        Principal container = super.getUserPrincipal();
+        if (container != null && principal.getName().equals(container.getName())) {
+            return super.isUserInRole(role);
+        }
+        // "**" is any authenticated user unless the app declares a role of that name (Servlet 13.3)
+        return identity.roles().contains(role) || "**".equals(role);
+    }
+
+    /** The client certificate chain the front's TLS connector received, as a container with TLS gives it. */
+    @Override
+    public Object getAttribute(String name) {
+        Object value = super.getAttribute(name);
+        if (value == null && ForwardedIdentity.CERTIFICATES_ATTRIBUTE.equals(name)) {
+            return identity.certificates();
+        }
+        return value;
     }
 
     @Override

@@ -66,6 +66,10 @@ final class PorticoFilter implements Filter {
     }
 
     private boolean hasValidToken(HttpServletRequest request) {
+        return hasValidToken(request, token);
+    }
+
+    static boolean hasValidToken(HttpServletRequest request, PairingToken token) {
         List<String> values = Collections.list(request.getHeaders(ForwardedRequest.TOKEN_HEADER));
         // Portico sends exactly one; two means someone added their own.
         return values.size() == 1 && token.matches(values.get(0));

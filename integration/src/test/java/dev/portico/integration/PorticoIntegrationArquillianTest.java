@@ -103,6 +103,23 @@ class PorticoIntegrationArquillianTest {
     }
 
     @Test
+    void theForwardedUserIsInTheForwardedRolesOnly() throws Exception {
+        Map<String, String> seen = parse(send(request("info")
+                .header("X-Portico-Token", TOKEN)
+                .header("X-Portico-Principal", "alice")
+                .header("X-Portico-Roles", "user,a%2Cb")).body());
+        assertEquals("true", seen.get("inRole.user"));
+        assertEquals("true", seen.get("inRole.a,b"), "a comma inside a role arrives percent-encoded");
+        assertEquals("false", seen.get("inRole.admin"));
+
+        Map<String, String> withoutUser = parse(send(request("info")
+                .header("X-Portico-Token", TOKEN)
+                .header("X-Portico-Roles", "admin")).body());
+        assertEquals("null", withoutUser.get("remoteUser"));
+        assertEquals("false", withoutUser.get("inRole.admin"), "roles without a user mean nothing");
+    }
+
+    @Test
     void hostPortWinsOverForwardedPortAndNonDefaultPortIsInTheUrl() throws Exception {
         Map<String, String> seen = parse(send(request("info")
                 .header("X-Portico-Token", TOKEN)

@@ -98,6 +98,11 @@ final class Exchange implements AsyncListener {
         return request;
     }
 
+    /** The user Tomcat authenticated as Tomcat holds it (a Realm's GenericPrincipal), or null. */
+    java.security.Principal authenticatedPrincipal() {
+        return catalinaRequest.getPrincipal();
+    }
+
     BackendProcess backend() {
         return backend;
     }

@@ -76,6 +76,15 @@ final class ForwardedHeaders {
         String user = config.forwardPrincipal() ? client.getRemoteUser() : null;
         if (user != null) {
             values.add(new String[] {PRINCIPAL, user});
+            Exchange exchange = Exchange.of(client);
+            String roles = exchange == null ? null : FrontIdentity.roles(exchange.authenticatedPrincipal());
+            if (roles != null) {
+                values.add(new String[] {FrontIdentity.ROLES, roles});
+            }
+        }
+        String certificates = FrontIdentity.clientCertificates(client);
+        if (certificates != null) {
+            values.add(new String[] {FrontIdentity.CLIENT_CERT, certificates});
         }
         return values;
     }

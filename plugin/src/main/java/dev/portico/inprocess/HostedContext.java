@@ -14,9 +14,27 @@ import org.apache.juli.logging.Log;
  */
 final class HostedContext extends StandardContext {
 
+    private volatile boolean retiring;
     private volatile String firstError;
     private volatile String firstErrorDetails;
     private volatile Log capturing;
+
+    /**
+     * Called before the Context is stopped and removed. The internal Engine's background thread
+     * binds a Context's class loader and then waits for the Context's monitor, which a stop holds:
+     * caught there, it is reported as a thread the application "failed to stop". A retiring
+     * Context skips its background work, so the thread leaves it at once.
+     */
+    void retire() {
+        retiring = true;
+    }
+
+    @Override
+    public void backgroundProcess() {
+        if (!retiring) {
+            super.backgroundProcess();
+        }
+    }
 
     /** The first error logged since the Context was created, or null. */
     String firstError() {

@@ -21,14 +21,17 @@ import java.util.stream.Stream;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.apache.catalina.Cluster;
 import org.apache.catalina.Host;
 import org.apache.catalina.Lifecycle;
+import org.apache.catalina.Manager;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.deploy.NamingResourcesImpl;
 import org.apache.catalina.session.StandardManager;
 import org.apache.catalina.startup.Constants;
 import org.apache.catalina.startup.ContextConfig;
+import org.apache.catalina.util.ContextName;
 import org.apache.catalina.util.SessionConfig;
 import org.apache.catalina.util.URLEncoder;
 import org.apache.juli.logging.Log;
@@ -303,6 +306,8 @@ public final class InProcessApp implements HostedApp {
     private final class Generation {
         final String version = VERSION_PREFIX + String.format("%09d", GENERATIONS.incrementAndGet());
         final Path workDir = workBase.resolve(version);
+        final Path expandedWar = source.packedWar() ? container.host().getAppBaseFile().toPath()
+                .resolve(new ContextName(source.contextPath(), version).getBaseName()) : null;
         final HostedContext context = newContext(version, workDir);
         final CompletableFuture<Void> started = new CompletableFuture<>();
         final long startDeadline = System.nanoTime() + config.startupTimeLimit().toNanos();
@@ -378,6 +383,10 @@ public final class InProcessApp implements HostedApp {
 
         void start() {
             Throwable thrown = null;
+            if (expandedWar != null) {
+                // left by a Tomcat that was killed: Tomcat would take a directory without a tracker as expanded
+                deleteQuietly(expandedWar);
+            }
             try {
                 container.addContext(context);
             } catch (RuntimeException | Error e) {
@@ -438,6 +447,7 @@ public final class InProcessApp implements HostedApp {
             if (!removed.compareAndSet(false, true)) {
                 return; // a failed start already removed it
             }
+            context.retire();
             try {
                 container.removeContext(context);
             } catch (RuntimeException e) {
@@ -445,6 +455,9 @@ public final class InProcessApp implements HostedApp {
             }
             closeStdout();
             deleteQuietly(workDir);
+            if (expandedWar != null) {
+                deleteQuietly(expandedWar);
+            }
             if (serving) {
                 events.contextStopped(source.name(), source.contextPath(), Long.parseLong(version));
             }
@@ -456,13 +469,12 @@ public final class InProcessApp implements HostedApp {
             ctx.setPath(source.contextPath());
             ctx.setWebappVersion(version);
             ctx.setDocBase(source.location().toString());
-            // a packed WAR is served from the archive: unpacking would write into a Host's appBase
-            ctx.setUnpackWAR(false);
+            // A packed WAR is expanded as Tomcat expands webapps/x.war, but into the internal Host's
+            // appBase below Portico's work directory, where no deployer looks: served from the
+            // archive, each of its jars is read through the WAR at every scan (a 40 MB WAR started
+            // several times slower than from webapps/). One directory per generation.
+            ctx.setUnpackWAR(true);
             ctx.setWorkDir(workDir.toString());
-            // a recycled app starts afresh, as an ANCM in-process app does; no SESSIONS.ser
-            StandardManager manager = new StandardManager();
-            manager.setPathname(null);
-            ctx.setManager(manager);
             contextXml(ctx);
             ContextConfig contextConfig = new ContextConfig();
             if (!defaultWebXml) {
@@ -470,6 +482,12 @@ public final class InProcessApp implements HostedApp {
                 ctx.addLifecycleListener(new WebappDefaults());
             }
             ctx.addLifecycleListener(contextConfig);
+            // after ContextConfig, which reads <distributable/> at the same event
+            ctx.addLifecycleListener(event -> {
+                if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType()) && ctx.getManager() == null) {
+                    ctx.setManager(sessionManager(ctx));
+                }
+            });
             parameter(ctx, HOSTING_MODEL_PARAMETER, "inProcess");
             NamingResourcesImpl naming = ctx.getNamingResources();
             config.environmentVariables().forEach((name, written) -> {
@@ -564,6 +582,22 @@ public final class InProcessApp implements HostedApp {
                 stdout = null;
             }
         }
+    }
+
+    /**
+     * A distributable app on a clustered front gets its session manager from the cluster, as a
+     * webapp does, but named by its path rather than its versioned Context name, so the name is
+     * the same on every node and in every generation ({@code <host>#<path>}, a webapp's name).
+     * Otherwise a recycled app starts afresh, as an ANCM in-process app does: no SESSIONS.ser.
+     */
+    private static Manager sessionManager(HostedContext ctx) {
+        Cluster cluster = ctx.getCluster();
+        if (cluster != null && ctx.getDistributable()) {
+            return cluster.createManager(ctx.getPath());
+        }
+        StandardManager manager = new StandardManager();
+        manager.setPathname(null);
+        return manager;
     }
 
     private static void parameter(HostedContext ctx, String name, String value) {

@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.servlet.ServletException;
 
-import org.apache.catalina.Host;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.authenticator.BasicAuthenticator;
 import org.apache.catalina.connector.Request;
@@ -50,7 +49,7 @@ public final class OutOfProcessApp implements HostedApp {
     /**
      * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
      */
-    public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container, Host frontHost,
+    public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container,
             BackendClient client, AsynchronousChannelGroup upgradeChannels, BackendPool.Services services) {
         this.source = source;
         this.config = config;
@@ -59,12 +58,12 @@ public final class OutOfProcessApp implements HostedApp {
         this.version = String.format("%019d", generation);
         this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
         this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client, upgradeChannels);
-        this.context = forwardingContext(source, config, frontHost, servlet, version);
+        this.context = forwardingContext(source, config, servlet, version);
         container.addContext(context);
     }
 
-    private static StandardContext forwardingContext(AppSource source, AppConfig config, Host frontHost,
-            ForwardingServlet servlet, String version) {
+    private static StandardContext forwardingContext(AppSource source, AppConfig config, ForwardingServlet servlet,
+            String version) {
         StandardContext context = new StandardContext();
         // Each generation of an app is a new version of its Context (Tomcat's parallel
         // deployment): a recycled app's new generation warms up beside the old one, which keeps
@@ -89,12 +88,13 @@ public final class OutOfProcessApp implements HostedApp {
         context.addChild(wrapper);
         context.addServletMappingDecoded("/", "portico-forward");
         if (config.requiresAuthentication()) {
-            requireLogin(context, source, config, frontHost);
+            requireLogin(context, source, config);
         }
         return context;
     }
 
-    private static void requireLogin(StandardContext context, AppSource source, AppConfig config, Host frontHost) {
+    /** Authenticates against the front's Realm, which the internal Host hands down to its Contexts. */
+    private static void requireLogin(StandardContext context, AppSource source, AppConfig config) {
         LoginConfig login = new LoginConfig();
         login.setAuthMethod(config.authMethod());
         login.setRealmName(source.name());
@@ -109,7 +109,6 @@ public final class OutOfProcessApp implements HostedApp {
         everything.addPatternDecoded("/*");
         constraint.addCollection(everything);
         context.addConstraint(constraint);
-        context.setRealm(new FrontRealm(frontHost));
         context.getPipeline().addValve(new BasicAuthenticator());
     }
 

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A hosted WAR answers only under its context path on the front Host that carries the valve:
  * not under any other path, not through another Host of the same Engine (arquillian.xml adds
- * {@value #OTHER_HOST}, without the valve), and the valve's internal Host ("portico") is no
- * route of its own — that name just lands on the front's default Host, i.e. the valve again.
+ * {@value #OTHER_HOST}, without the valve), and the valve's internal Host is no route of its own:
+ * it carries the front Host's name but belongs to a Service that no connector feeds, and any other
+ * name ("portico", say) just lands on the front's default Host, i.e. the valve again.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -60,7 +61,8 @@ class ReachabilityTest {
     @Test
     void theInternalHostNameIsNoRouteOfItsOwn() throws Exception {
         // "portico" names no Host of the front Engine: Tomcat maps it to the default Host, whose
-        // valve is what serves the app; the answer is the one any front request gets
+        // valve is what serves the app; the answer is the one any front request gets (the internal
+        // Host, named like the front Host, sits in a Service without a connector)
         String[] response = raw("portico", "/reach/info/x");
         assertEquals("HTTP/1.1 200 ", response[0]);
         assertTrue(response[1].contains("serverName=portico"), response[1]);

@@ -326,4 +326,40 @@ class InProcessHostingTest {
             assertTrue(TestApp.events().contains("destroy /drain"));
         }
     }
+
+    @Test
+    void theFrontRealmAuthenticatesAndAuthorizesTheWarsOwnConstraints() throws Exception {
+        Path app = tomcat.apps().resolve("guarded");
+        Files.createDirectories(app.resolve("WEB-INF"));
+        Files.writeString(app.resolve("index.html"), "guarded page");
+        Files.createDirectories(app.resolve("admin"));
+        Files.writeString(app.resolve("admin/index.html"), "admin page");
+        Files.writeString(app.resolve("WEB-INF/web.xml"), """
+                <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
+                  <security-constraint>
+                    <web-resource-collection><url-pattern>/admin/*</url-pattern></web-resource-collection>
+                    <auth-constraint><role-name>admin</role-name></auth-constraint>
+                  </security-constraint>
+                  <security-constraint>
+                    <web-resource-collection><url-pattern>/*</url-pattern></web-resource-collection>
+                    <auth-constraint><role-name>user</role-name></auth-constraint>
+                  </security-constraint>
+                  <login-config><auth-method>BASIC</auth-method></login-config>
+                  <security-role><role-name>user</role-name></security-role>
+                  <security-role><role-name>admin</role-name></security-role>
+                </web-app>
+                """);
+        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/guarded"), Duration.ofSeconds(10), "hosted");
+        assertEquals(401, tomcat.get("/guarded/index.html").statusCode());
+        assertEquals(401, authorized("/guarded/index.html", "alice", "wrong").statusCode());
+        HttpResponse<String> ok = authorized("/guarded/index.html", "alice", "secret");
+        assertEquals(200, ok.statusCode());
+        assertEquals("guarded page", ok.body());
+        assertEquals(403, authorized("/guarded/admin/index.html", "alice", "secret").statusCode());
+    }
+
+    private static HttpResponse<String> authorized(String path, String user, String password) {
+        String credentials = java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return tomcat.send(HttpRequest.newBuilder(tomcat.uri(path)).header("Authorization", "Basic " + credentials).build());
+    }
 }

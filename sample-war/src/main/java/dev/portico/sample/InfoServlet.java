@@ -37,10 +37,33 @@ public class InfoServlet extends HttpServlet {
         info.put("requestURI", request.getRequestURI());
         info.put("requestURL", request.getRequestURL().toString());
         info.put("principal", request.getRemoteUser());
+        info.put("authType", request.getAuthType());
+        info.put("inRole", roles(request, request.getParameter("roles")));
+        info.put("clientCertificate", clientCertificate(request));
         info.put("hostingModel", Settings.hostingModel(getServletContext()));
         info.put("pid", ProcessHandle.current().pid());
         info.put("env", requestedSettings(request.getParameter("env")));
         Json.send(response, info);
+    }
+
+    /** For each role named in {@code roles=a,b}: whether the user is in it. */
+    private static Map<String, Object> roles(HttpServletRequest request, String names) {
+        Map<String, Object> roles = new LinkedHashMap<>();
+        if (names != null) {
+            for (String name : names.split(",")) {
+                if (!name.isBlank()) {
+                    roles.put(name.trim(), request.isUserInRole(name.trim()));
+                }
+            }
+        }
+        return roles;
+    }
+
+    /** The subject of the client's TLS certificate, or null. */
+    private static String clientCertificate(HttpServletRequest request) {
+        Object chain = request.getAttribute("jakarta.servlet.request.X509Certificate");
+        return chain instanceof java.security.cert.X509Certificate[] certificates && certificates.length > 0
+                ? certificates[0].getSubjectX500Principal().getName() : null;
     }
 
     private Map<String, Object> requestedSettings(String names) {

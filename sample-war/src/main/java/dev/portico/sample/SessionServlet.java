@@ -19,6 +19,10 @@ public class SessionServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getParameter("peek") != null) {
+            peek(request, response);
+            return;
+        }
         HttpSession session = request.getSession();
         Integer previous = (Integer) session.getAttribute(COUNT);
         int count = previous == null ? 1 : previous + 1;
@@ -26,6 +30,16 @@ public class SessionServlet extends HttpServlet {
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("count", count);
         answer.put("sessionId", session.getId());
+        Json.send(response, answer);
+    }
+
+    /** {@code ?peek}: the counter as it is, without counting or creating a session (0 without one). */
+    private static void peek(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        HttpSession session = request.getSession(false);
+        Integer count = session == null ? null : (Integer) session.getAttribute(COUNT);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("count", count == null ? 0 : count);
+        answer.put("sessionId", session == null ? null : session.getId());
         Json.send(response, answer);
     }
 }

@@ -1,5 +1,7 @@
 package dev.portico.integration.runner;
 
+import dev.portico.integration.ForwardedUserValve;
+import dev.portico.integration.PorticoEnvironment;
 import dev.portico.integration.PorticoIntegration;
 import dev.portico.integration.ShutdownAction;
 
@@ -87,6 +89,11 @@ final class EmbeddedWebappServer {
         // leaves it out so the front Tomcat does not load it for every webapp): register directly.
         context.addServletContainerInitializer(
                 new PorticoIntegration(config.environment(), shutdownAction), null);
+        // the front's user and roles, for the app's own <auth-constraint> (the authenticator runs before any filter)
+        String token = config.environment().get(PorticoEnvironment.TOKEN);
+        if (token != null) {
+            tomcat.getHost().getPipeline().addValve(new ForwardedUserValve(token));
+        }
 
         tomcat.start();
         if (context.getState() != LifecycleState.STARTED) {

@@ -31,6 +31,9 @@ public class RequestInfoServlet extends HttpServlet {
                 : request.getUserPrincipal().getName()));
         out.println("authType=" + request.getAuthType());
         out.println("tokenHeader=" + request.getHeader("X-Portico-Token"));
+        out.println("inRole.user=" + request.isUserInRole("user"));
+        out.println("inRole.admin=" + request.isUserInRole("admin"));
+        out.println("inRole.a,b=" + request.isUserInRole("a,b"));
         out.println("shutdowns=" + ShutdownRecorder.count());
     }
 }
