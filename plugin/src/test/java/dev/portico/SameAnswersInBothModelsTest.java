@@ -178,7 +178,8 @@ class SameAnswersInBothModelsTest {
         assertNotEquals(in.remove("pid"), out.remove("pid"));
         assertEquals(in, out, "every other /info field is the same in both models");
         assertEquals(Set.of("scheme", "secure", "remoteAddr", "serverName", "serverPort", "contextPath",
-                "requestURI", "requestURL", "principal", "env"), in.keySet(), "no field left unchecked");
+                "requestURI", "requestURL", "principal", "authType", "inRole", "clientCertificate", "env"), in.keySet(),
+                "no field left unchecked");
         assertEquals(tomcat.uri("/").toString().replaceAll("/$", "") + "<app>/info", in.get("requestURL"));
     }
 
