@@ -143,7 +143,7 @@ public final class AppCatalog {
             }
             return new AppStatus(status.model(), status.state(), status.description(), status.generation(),
                     status.starts(), status.crashes(), status.inFlight(), failed, status.nextAttemptAt(),
-                    status.stdoutLogFile(), status.processes());
+                    status.stdoutLogFile(), status.processes(), status.runningSince());
         }
 
         /** The page offline requests get (app_offline.htm's bytes, or Portico's page while an operator holds the app offline), else null. */

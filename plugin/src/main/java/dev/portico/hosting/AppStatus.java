@@ -21,17 +21,22 @@ import java.util.List;
  * @param nextAttemptAt when a start held back by backoff will next be tried, or null
  * @param stdoutLogFile the stdout log being written, or null
  * @param processes one entry per process of an out-of-process app (empty in-process)
+ * @param runningSince when an in-process app's Context started, or null (out-of-process apps have it per process)
  */
 public record AppStatus(String model, String state, String description, long generation, int starts, int crashes,
-        int inFlight, Failure lastFailure, Instant nextAttemptAt, Path stdoutLogFile, List<ProcessStatus> processes) {
+        int inFlight, Failure lastFailure, Instant nextAttemptAt, Path stdoutLogFile, List<ProcessStatus> processes,
+        Instant runningSince) {
 
     public AppStatus {
         processes = List.copyOf(processes);
     }
 
-    /** How long the oldest process has been up (since it was ready, else since it started), or null when none is. */
+    /**
+     * How long the app has been up: in-process since its Context started; out-of-process since
+     * the oldest process was ready (else started); null when nothing is up.
+     */
     public Duration uptime(Instant now) {
-        Instant since = null;
+        Instant since = runningSince;
         for (ProcessStatus process : processes) {
             Instant up = process.readyAt() != null ? process.readyAt() : process.startedAt();
             if (up != null && (since == null || up.isBefore(since))) {

@@ -39,7 +39,7 @@ final class MisconfiguredApp implements HostedApp {
     @Override
     public AppStatus status() {
         return new AppStatus("misconfigured", "failed", describe(), 0, 0, 0, 0,
-                new AppStatus.Failure(failedAt, error.getMessage()), null, null, java.util.List.of());
+                new AppStatus.Failure(failedAt, error.getMessage()), null, null, java.util.List.of(), null);
     }
 
     @Override

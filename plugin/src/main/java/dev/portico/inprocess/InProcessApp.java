@@ -248,7 +248,7 @@ public final class InProcessApp implements HostedApp {
                 : new AppStatus.Failure(gen.failedAt, gen.failure);
         return new AppStatus("inProcess", state, describe(), gen == null ? 0 : Long.parseLong(gen.version),
                 starts.get(), 0, gen == null ? 0 : gen.inFlight.get(), failure, null, gen == null ? null : gen.stdoutFile(),
-                java.util.List.of());
+                java.util.List.of(), gen == null ? null : gen.servingSince);
     }
 
     @Override
@@ -310,6 +310,7 @@ public final class InProcessApp implements HostedApp {
                 .resolve(new ContextName(source.contextPath(), version).getBaseName()) : null;
         final HostedContext context = newContext(version, workDir);
         final CompletableFuture<Void> started = new CompletableFuture<>();
+        volatile java.time.Instant servingSince;
         final long startDeadline = System.nanoTime() + config.startupTimeLimit().toNanos();
         final AtomicInteger inFlight = new AtomicInteger();
         final Object drainLock = new Object();
@@ -411,6 +412,7 @@ public final class InProcessApp implements HostedApp {
                 removeContext();
             } else {
                 serving = true;
+                servingSince = java.time.Instant.now();
                 events.contextStarted(source.name(), source.contextPath(), Long.parseLong(version));
             }
             started.complete(null);

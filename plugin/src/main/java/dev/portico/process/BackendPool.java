@@ -1015,7 +1015,7 @@ public final class BackendPool {
             }
         }
         return new AppStatus("outOfProcess", stateName(), description, generation, starts, crashes, inFlight, lastFailure, next,
-                stdoutLog, processes);
+                stdoutLog, processes, null);
     }
 
     public AppConfig config() {

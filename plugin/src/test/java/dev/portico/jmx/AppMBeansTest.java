@@ -201,9 +201,11 @@ class AppMBeansTest {
         HostingTomcat.await(() -> isRegistered(pages), Duration.ofSeconds(5), "the MBean of /pages");
         assertEquals("inProcess", attribute(pages, "model"));
         assertEquals("idle", attribute(pages, "state"));
+        assertEquals(-1L, attribute(pages, "uptime"));
         invoke(pages, "start");
         HostingTomcat.await(() -> "running".equals(attribute(pages, "state")), Duration.ofSeconds(10), "started over JMX");
         assertEquals("", attribute(pages, "pids"));
+        assertTrue((Long) attribute(pages, "uptime") >= 0, "an in-process app is up since its Context started");
         assertEquals("in-process page", tomcat.get("/pages/index.html").body());
         assertEquals(1L, attribute(pages, "requests"));
 
