@@ -93,6 +93,7 @@ class HostIntegrationTest {
         assertEquals(pid, ((Number) watched.get("pid")).longValue());
         assertEquals(Boolean.FALSE, watched.get("offline"));
         assertTrue(((Number) watched.get("starts")).intValue() >= 1);
+        assertTrue(((Number) watched.get("uptimeSeconds")).longValue() >= 0, watched.toString());
     }
 
     @Test

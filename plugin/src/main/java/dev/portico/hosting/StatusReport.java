@@ -134,6 +134,8 @@ public final class StatusReport {
                     .field("startedAt", main == null ? null : main.startedAt())
                     .field("starts", status.starts())
                     .field("crashes", status.crashes())
+                    .field("uptimeSeconds", status.uptime(Instant.now()) == null ? null
+                            : status.uptime(Instant.now()).toSeconds())
                     .field("inFlight", status.inFlight())
                     .field("requests", metrics.requests())
                     .field("failures", metrics.failures())
