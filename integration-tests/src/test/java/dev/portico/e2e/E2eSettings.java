@@ -59,6 +59,51 @@ public final class E2eSettings {
         return jar;
     }
 
+    /** The framework apps of docs/frameworks.md (integration-tests/frameworks). */
+    public static Path frameworksDir() {
+        return pathProperty("portico.e2e.frameworksDir");
+    }
+
+    /** The Spring Boot app's executable jar (module integration-tests/frameworks/spring-boot). */
+    public static Path springBootJar() {
+        Path jar = pathProperty("portico.e2e.springBootJar");
+        require(Files.isRegularFile(jar), "no Spring Boot app jar at " + jar + ": build it first (mvn -B install -DskipTests)");
+        return jar;
+    }
+
+    /**
+     * What a test needs from the machine (a Debian package, npm modules): without it the test is
+     * skipped with {@code message} on a developer's machine, and fails in CI ({@code CI=true}),
+     * whose .ci/run installs it.
+     */
+    public static void assumeInstalled(boolean installed, String message) {
+        if (installed) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            throw new IllegalStateException(message + " (CI must have it: see .ci/run)");
+        }
+        org.junit.jupiter.api.Assumptions.abort(message + ": skipped here, CI runs it");
+    }
+
+    /** True when {@code command} runs and exits 0 within 30 s. */
+    public static boolean runs(String... command) {
+        try {
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return false;
+            }
+            return process.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Where each test Tomcat gets its CATALINA_BASE. */
     public static Path workDir() {
         return pathProperty("portico.e2e.workDir");

@@ -26,8 +26,10 @@ final class ForwardedHeaders {
     /**
      * True for a header a client must not be able to send to a backend: Portico's own, the
      * forwarding family (also {@code X-Real-IP}, which many frameworks trust as the client
-     * address), and any spelling with underscores for dashes, which CGI, WSGI and Rack servers
-     * read as the same header (nginx drops such names for this reason).
+     * address), {@code SCRIPT_NAME} (gunicorn 20 takes it from a request header over its
+     * environment: a client would choose the app's path base, or make every request a 500), and
+     * any spelling with underscores for dashes, which CGI, WSGI and Rack servers read as the same
+     * header (nginx drops such names for this reason).
      */
     static boolean isManaged(String name) {
         return isManagedLowerCase(name.toLowerCase(Locale.ROOT));
@@ -37,7 +39,7 @@ final class ForwardedHeaders {
     static boolean isManagedLowerCase(String lower) {
         String dashed = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
         return dashed.startsWith("x-forwarded-") || dashed.startsWith("x-portico-") || dashed.equals("forwarded")
-                || dashed.startsWith("x-original-") || dashed.equals("x-real-ip");
+                || dashed.startsWith("x-original-") || dashed.equals("x-real-ip") || dashed.equals("script-name");
     }
 
     static void set(HttpServletRequest client, Request forwarded, AppConfig config, String contextPath, int backendPort,

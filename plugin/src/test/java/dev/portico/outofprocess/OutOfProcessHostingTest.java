@@ -67,6 +67,8 @@ class OutOfProcessHostingTest {
                 .header("X-Portico-Token", "forged")
                 .header("X-Portico-Principal", "mallory")
                 .header("X-Custom", "kept")
+                .header("Script-Name", "/evil")
+                .header("SCRIPT_NAME", "/evil")
                 .method("PUT", HttpRequest.BodyPublishers.ofString("hello"))
                 .build());
         assertEquals(200, response.statusCode(), response.body());
@@ -81,6 +83,8 @@ class OutOfProcessHostingTest {
         assertEquals("/echo", Json.field(body, "x-forwarded-prefix"));
         assertEquals("kept", Json.field(body, "x-custom"));
         assertNull(Json.field(body, "x-portico-principal"));
+        assertNull(Json.field(body, "script-name"), body);
+        assertNull(Json.field(body, "script_name"), body);
         String token = Json.field(body, "x-portico-token");
         assertNotNull(token);
         assertNotEquals("forged", token);
