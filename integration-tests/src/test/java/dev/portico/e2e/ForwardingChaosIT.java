@@ -266,7 +266,10 @@ class ForwardingChaosIT {
                 try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
                     for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
                         if (i % 2 == 0) {
-                            clients.download(keepAlive, gets, app, random.nextInt(70_000));
+                            // up to 64 KiB: an answer Portico holds until whole, so a GET whose process dies
+                            // mid-answer is sent again; a longer one already streaming can only be cut
+                            // detectably (ForwardingUnderLoadTest checks that), never retried
+                            clients.download(keepAlive, gets, app, random.nextInt(64 * 1024 + 1));
                         } else {
                             clients.mirror(keepAlive, gets, app, "g" + id + "-" + i, null,
                                     ChaosClients.Framing.CONTENT_LENGTH, false, false);
