@@ -995,27 +995,35 @@ public final class BackendPool {
         };
     }
 
-    public synchronized AppStatus status(String description) {
+    public AppStatus status(String description) {
+        List<BackendProcess> all;
+        String state;
+        int startCount;
+        int crashCount;
+        AppStatus.Failure failure;
+        synchronized (this) {
+            all = new ArrayList<>(members);
+            all.addAll(leaving);
+            state = stateName();
+            startCount = starts;
+            crashCount = crashes;
+            failure = lastFailure;
+        }
+        // read outside the lock: each process's status reads its memory from /proc
         List<AppStatus.ProcessStatus> processes = new ArrayList<>();
         int inFlight = 0;
-        for (BackendProcess member : members) {
-            processes.add(member.status());
-            inFlight += member.inFlight();
-        }
-        for (BackendProcess member : leaving) {
-            processes.add(member.status());
-            inFlight += member.inFlight();
-        }
-        Instant next = backoff.nextAttemptAt();
-        // the file being written (the prefix is no file): the newest member's, which a rotation keeps the name of
         Path stdoutLog = null;
-        for (BackendProcess member : members) {
-            if (member.output().logFile() != null) {
-                stdoutLog = member.output().logFile();
+        for (BackendProcess process : all) {
+            processes.add(process.status());
+            inFlight += process.inFlight();
+            // the file being written (the prefix is no file): the newest member's, which a rotation keeps the name of
+            if (process.output().logFile() != null && process.state() != BackendProcess.State.DRAINING
+                    && process.state() != BackendProcess.State.EJECTED) {
+                stdoutLog = process.output().logFile();
             }
         }
-        return new AppStatus("outOfProcess", stateName(), description, generation, starts, crashes, inFlight, lastFailure, next,
-                stdoutLog, processes, null);
+        return new AppStatus("outOfProcess", state, description, generation, startCount, crashCount, inFlight, failure,
+                backoff.nextAttemptAt(), stdoutLog, processes, null);
     }
 
     public AppConfig config() {
