@@ -280,6 +280,7 @@ final class Exchange implements AsyncListener {
      * closes the connection as soon as the current callback unwinds (a request body it refused).
      */
     boolean complete(ClientAction last, boolean now) {
+        RequestBodyReader unfinished = null;
         lock.lock();
         try {
             if (!open()) {
@@ -287,20 +288,26 @@ final class Exchange implements AsyncListener {
             }
             if (!now && !readyToComplete()) {
                 deferredEnd = last;
+                unfinished = bodyReader != null && bodyReader.awaitsAllDataRead() ? bodyReader : null;
                 return true;
             }
             completeLocked(last);
             return true;
         } finally {
             lock.unlock();
+            if (unfinished != null) {
+                // the rest of the body is read and dropped, so that onAllDataRead comes and ends the
+                // exchange; not under this lock, as draining may wait on Tomcat's connection lock
+                unfinished.stopForwarding();
+            }
         }
     }
 
     /**
      * Whether Tomcat's non-blocking machinery for this cycle is at rest: its first write callback
-     * has run, and a body read to its end has had its onAllDataRead (a body not read to its end —
-     * the backend failed mid-upload — is not waited for: that answer says Connection: close). Tomcat
-     * processes events it has already queued or armed for the read listener even after
+     * has run, and a request body has had its onAllDataRead — also an empty one, and one the
+     * backend failed in the middle of, which is then read to its end and dropped (up to a limit).
+     * Tomcat processes events it has already queued or armed for the read listener even after
      * {@code complete()} began, and then fails the connection.
      */
     private boolean readyToComplete() {

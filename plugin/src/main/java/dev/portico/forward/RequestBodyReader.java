@@ -44,6 +44,12 @@ final class RequestBodyReader implements ReadListener {
     static final long RESUME_AT = 64 * 1024;
     /** How long the end of the exchange waits for a drain in progress (one that waits on Tomcat's connection lock cannot finish meanwhile). */
     private static final long END_WAIT_MILLIS = 200;
+    /**
+     * How much of a body the backend no longer takes is read and dropped so that Tomcat's read
+     * machinery comes to rest (Tomcat's own maxSwallowSize); past it the exchange may complete
+     * without that, from the callback that read the last of it.
+     */
+    static final long DISCARD_LIMIT = 2 * 1024 * 1024;
 
     private final ServletInputStream input;
     private final AsyncRequestContent content;
@@ -54,12 +60,19 @@ final class RequestBodyReader implements ReadListener {
     /** Held by the draining thread, so that the end of the exchange can wait for it. */
     private final ReentrantLock draining = new ReentrantLock();
     private final AtomicLong pending = new AtomicLong();
+    /** Tomcat's onDataAvailable callbacks running now: after each, Tomcat itself delivers onAllDataRead if the body is finished. */
+    private final AtomicInteger inCallback = new AtomicInteger();
     private final AtomicBoolean paused = new AtomicBoolean();
     private final AtomicReference<Throwable> clientFailure = new AtomicReference<>();
     private volatile boolean ended;
     private volatile boolean done;
     private volatile boolean delivered;
+    /** The backend takes no more of the body (it failed or finished): what the client still sends is dropped. */
+    private volatile boolean discarding;
+    /** Past {@link #DISCARD_LIMIT}: no more is read, and the exchange need not wait for onAllDataRead. */
+    private volatile boolean gaveUp;
     private long read;
+    private long discarded;
 
     /**
      * @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body
@@ -76,7 +89,12 @@ final class RequestBodyReader implements ReadListener {
 
     @Override
     public void onDataAvailable() {
-        drain();
+        inCallback.incrementAndGet();
+        try {
+            drain();
+        } finally {
+            inCallback.decrementAndGet();
+        }
     }
 
     @Override
@@ -87,12 +105,14 @@ final class RequestBodyReader implements ReadListener {
     }
 
     /**
-     * True when the whole body has been read but Tomcat has not yet delivered onAllDataRead: it
-     * will (when the current callback returns, or by the dispatch that {@code isReady()} asked
-     * for), and until then its read machinery for this request is not at rest.
+     * True while Tomcat's read machinery for this request is not at rest: onAllDataRead has not
+     * been delivered (it will be once the body has been read to its end — forwarded, or dropped
+     * when the backend takes no more; for an empty body Tomcat has it queued from the start), the
+     * body has not failed, and the reader has not given up on an endless body. Until then Tomcat
+     * may still dispatch a read event it has queued or armed.
      */
     boolean awaitsAllDataRead() {
-        return done && !delivered && clientFailure.get() == null && input.isFinished();
+        return !delivered && clientFailure.get() == null && !gaveUp && !ended;
     }
 
     @Override
@@ -149,6 +169,10 @@ final class RequestBodyReader implements ReadListener {
         if (done) {
             return;
         }
+        if (discarding) {
+            discard();
+            return;
+        }
         if (ended) {
             done = true;
             content.fail(new IOException("the client's exchange ended"));
@@ -198,7 +222,11 @@ final class RequestBodyReader implements ReadListener {
     private void finish() {
         done = true;
         content.close();
-        if (delivered) {
+        if (delivered || inCallback.get() > 0) {
+            // a callback of Tomcat's is running (this thread's, or one that found this drain busy):
+            // Tomcat delivers onAllDataRead when it returns. Asking as well would queue a second read
+            // event, which Tomcat may process after the exchange began completing (SEVERE
+            // "asyncOperation() … COMPLETING", and the next request on the connection lost)
             return;
         }
         try {
@@ -217,7 +245,55 @@ final class RequestBodyReader implements ReadListener {
     }
 
     private void backendFailed(Throwable failure) {
-        done = true;
+        // the body is still read to its end (and dropped), so that Tomcat delivers onAllDataRead and
+        // the exchange completes on a container thread, never while a read of Tomcat's is armed
+        discarding = true;
+        drain();
+    }
+
+    /**
+     * The answer is complete (or failed) before the body was read to its end: the rest is read and
+     * dropped, so that the exchange's end can wait for onAllDataRead.
+     */
+    void stopForwarding() {
+        discarding = true;
+        drain();
+    }
+
+    /**
+     * Reads and drops what the client still sends. Past {@link #DISCARD_LIMIT} it gives up and
+     * asks for the exchange's end from here.
+     */
+    private void discard() {
+        try {
+            byte[] buffer = new byte[CHUNK];
+            while (!ended) {
+                if (input.isFinished()) {
+                    finish();
+                    return;
+                }
+                if (!input.isReady()) {
+                    return;
+                }
+                int n = input.read(buffer);
+                if (n < 0) {
+                    finish();
+                    return;
+                }
+                discarded += n;
+                if (discarded > DISCARD_LIMIT) {
+                    done = true;
+                    gaveUp = true;
+                    allDataRead.run();
+                    return;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client's side failed too: its failure ends the exchange
+            done = true;
+            clientFailure.compareAndSet(null, e);
+            allDataRead.run();
+        }
     }
 
     private void failClient(Throwable failure) {
