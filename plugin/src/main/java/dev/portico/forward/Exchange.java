@@ -1,6 +1,7 @@
 package dev.portico.forward;
 
 import java.io.IOException;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
 import jakarta.servlet.AsyncContext;
@@ -28,8 +29,9 @@ import dev.portico.process.StartFailure;
  * {@link #withClient} under this exchange's lock, and only while the cycle is open; Tomcat ends
  * the cycle only after {@link #onComplete} (or {@link #onError}) returned, and those take the
  * same lock. What runs under the lock never waits for Tomcat's per-connection lock (writes,
- * status, headers and {@code complete()} do not take it; listeners are registered on container
- * threads only), so the two locks cannot deadlock. Reading the client's body, which can take
+ * status and headers do not take it; listeners are registered on container threads only); the
+ * end of the exchange takes that lock first ({@link ConnectionLock}), as Tomcat's own callbacks
+ * do, so the two locks cannot deadlock. Reading the client's body, which can take
  * Tomcat's connection lock, happens on container threads only ({@link RequestBodyReader}).
  */
 final class Exchange implements AsyncListener {
@@ -43,6 +45,8 @@ final class Exchange implements AsyncListener {
     private final String target;
     private final boolean reserved;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Tomcat's lock on the client's connection (HTTP/1.1), or null. */
+    private final Lock connectionLock;
 
     private boolean ended;
     private boolean clientFailed;
@@ -68,6 +72,7 @@ final class Exchange implements AsyncListener {
         ForwardedTarget routed = ForwardedTarget.of(request, contextPath);
         this.target = routed.target();
         this.reserved = routed.reserved();
+        this.connectionLock = ConnectionLock.of(request);
     }
 
     /** The exchange of a request entering an out-of-process app (created on its first pass only). */
@@ -281,6 +286,8 @@ final class Exchange implements AsyncListener {
      */
     boolean complete(ClientAction last, boolean now) {
         RequestBodyReader unfinished = null;
+        // Tomcat's connection lock before this exchange's, the order its own callbacks take them in
+        Lock connection = lockConnection();
         lock.lock();
         try {
             if (!open()) {
@@ -295,12 +302,28 @@ final class Exchange implements AsyncListener {
             return true;
         } finally {
             lock.unlock();
+            if (connection != null) {
+                connection.unlock();
+            }
             if (unfinished != null) {
                 // the rest of the body is read and dropped, so that onAllDataRead comes and ends the
-                // exchange; not under this lock, as draining may wait on Tomcat's connection lock
+                // exchange; not under these locks, as draining may wait on Tomcat's connection lock
                 unfinished.stopForwarding();
             }
         }
+    }
+
+    /**
+     * Takes the lock of the client's HTTP/1.1 connection, if it has one ({@link ConnectionLock}):
+     * a completion under it cannot overlap Tomcat's processing of an event of that connection.
+     */
+    private Lock lockConnection() {
+        Lock connection = connectionLock;
+        if (connection == null) {
+            return null;
+        }
+        connection.lock();
+        return connection;
     }
 
     /**
@@ -318,6 +341,7 @@ final class Exchange implements AsyncListener {
 
     /** Runs an end that waited for Tomcat's callbacks, once they have come (from those callbacks, on container threads). */
     void completeDeferred() {
+        Lock connection = lockConnection();
         lock.lock();
         try {
             ClientAction last = deferredEnd;
@@ -327,6 +351,9 @@ final class Exchange implements AsyncListener {
             }
         } finally {
             lock.unlock();
+            if (connection != null) {
+                connection.unlock();
+            }
         }
     }
 
