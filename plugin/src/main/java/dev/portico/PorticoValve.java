@@ -74,6 +74,7 @@ public class PorticoValve extends ValveBase {
     private AppMBeans mbeans;
     private String appBase = "apps";
     private int scanIntervalMillis = 200;
+    private int rescanIntervalSeconds = 60;
     private int forwardingThreads = 64;
     private String statusPath = "";
     private String statusRoles = "";
@@ -86,6 +87,7 @@ public class PorticoValve extends ValveBase {
     private ExecutorService blockingExecutor;
     private AsynchronousChannelGroup upgradeChannels;
     private ScheduledFuture<?> scanTask;
+    private ScheduledFuture<?> rescanTask;
     private BackendClient backendClient;
     private InternalContainer internal;
     private AppCatalog catalog;
@@ -214,9 +216,22 @@ public class PorticoValve extends ValveBase {
         return scanIntervalMillis;
     }
 
-    /** Milliseconds between two looks at appBase (new apps, changed portico.xml, app_offline.htm). */
+    /**
+     * Milliseconds between two looks at what the file system reported changed in appBase (new
+     * apps, changed portico.xml, app_offline.htm …), and within which operators' requests are
+     * carried out. A look when nothing changed costs next to nothing.
+     */
     public void setScanInterval(int millis) {
         this.scanIntervalMillis = requireRange("scanInterval", millis, 10, 60_000);
+    }
+
+    public int getRescanInterval() {
+        return rescanIntervalSeconds;
+    }
+
+    /** Seconds between two full rescans of appBase: the safety net for a change the file system did not report. */
+    public void setRescanInterval(int seconds) {
+        this.rescanIntervalSeconds = requireRange("rescanInterval", seconds, 1, 3600);
     }
 
     public String getStatusPath() {
@@ -320,9 +335,12 @@ public class PorticoValve extends ValveBase {
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
                 !defaults.disableStartUpErrorPage(), mbeans);
+        catalog.startWatching();
         catalog.scan();
-        scanTask = scheduler.scheduleWithFixedDelay(this::scanQuietly, scanIntervalMillis, scanIntervalMillis,
-                TimeUnit.MILLISECONDS);
+        scanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::update), scanIntervalMillis,
+                scanIntervalMillis, TimeUnit.MILLISECONDS);
+        rescanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::scan), rescanIntervalSeconds,
+                rescanIntervalSeconds, TimeUnit.SECONDS);
         log.info(sm.getString("valve.started", host.getName(), appBasePath,
                 String.valueOf(catalog.slots().size())));
         setState(LifecycleState.STARTING);
@@ -336,9 +354,9 @@ public class PorticoValve extends ValveBase {
     }
 
     /** A periodic task that throws is never run again: nothing may escape, or apps stop being noticed. */
-    private void scanQuietly() {
+    private void scanQuietly(Runnable scan) {
         try {
-            catalog.scan();
+            scan.run();
         } catch (Throwable t) {
             log.error(sm.getString("valve.scanFailed", appBasePath), t);
         }
@@ -349,6 +367,9 @@ public class PorticoValve extends ValveBase {
         setState(LifecycleState.STOPPING);
         if (scanTask != null) {
             scanTask.cancel(false);
+        }
+        if (rescanTask != null) {
+            rescanTask.cancel(false);
         }
         if (catalog != null) {
             try {

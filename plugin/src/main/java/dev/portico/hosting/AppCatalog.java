@@ -8,10 +8,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Stream;
@@ -29,10 +32,13 @@ import dev.portico.config.Excerpt;
 import dev.portico.config.PorticoXml;
 
 /**
- * The apps in the valve's appBase and what each one is doing. {@link #scan()} runs every few
- * hundred milliseconds: it notices apps added and removed, a changed portico.xml or WAR (the app
- * is recycled) and app_offline.htm appearing or going. Request threads only read an immutable
- * snapshot ({@link #match}); every change is made by the scanning thread.
+ * The apps in the valve's appBase and what each one is doing. It notices apps added and
+ * removed, a changed portico.xml, WAR or web.xml, a touched restart.txt (the app is recycled) and
+ * app_offline.htm appearing or going: {@link #update()} runs every scanInterval and looks only
+ * at the apps the file system's watch reported changed; {@link #scan()} looks at everything, at
+ * start and every rescanInterval as a safety net. Request threads only read immutable snapshots
+ * ({@link #match}, a lookup that does not grow with the number of apps); every change is made
+ * under the catalog's lock, by the valve's scanning threads.
  */
 public final class AppCatalog {
 
@@ -46,6 +52,9 @@ public final class AppCatalog {
             + "<p>This application has been taken offline for maintenance. Please try again shortly.</p>\n"
             + "</body></html>\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
+    /** Updates a name may wait for its files to settle before it is acted on anyway. */
+    private static final int MAX_SETTLING_UPDATES = 25;
+
     private static final Log log = LogFactory.getLog(AppCatalog.class);
     private static final StringManager sm = StringManager.getManager(AppCatalog.class);
 
@@ -55,9 +64,17 @@ public final class AppCatalog {
     private final AppFactory factory;
     private final boolean showConfigDetails;
     private final SlotListener slotListener;
+    /** Every hosted app by name; changed only under the catalog's lock. */
     private final Map<String, Slot> byName = new HashMap<>();
     private final Queue<Command> commands = new ConcurrentLinkedQueue<>();
+    /** Snapshots for request threads, replaced whenever an app comes or goes. */
     private volatile List<Slot> byLongestPath = List.of();
+    private volatile ContextPathIndex<Slot> byPath = ContextPathIndex.empty();
+    private volatile Map<String, Slot> named = Map.of();
+    /** Null until {@link #startWatching()}, or when the file system has no watch service: every {@link #update()} scans. */
+    private AppBaseWatch watch;
+    /** Apps whose files were still changing at the last update, with how many updates they have been waiting. */
+    private final Map<String, Integer> settling = new HashMap<>();
 
     public AppCatalog(Path appBase, PorticoXml parser, HostingEvents events, AppFactory factory,
             boolean showConfigDetails, SlotListener slotListener) {
@@ -69,7 +86,7 @@ public final class AppCatalog {
         this.showConfigDetails = showConfigDetails;
     }
 
-    /** What an operator can ask of one app (over JMX); carried out by the next {@link #scan()}. */
+    /** What an operator can ask of one app (over JMX); carried out by the next {@link #update()}. */
     public enum Operation {
         /** Rebuild the app as a changed portico.xml would: a new generation takes over. */
         RECYCLE,
@@ -170,21 +187,11 @@ public final class AppCatalog {
             return metrics;
         }
 
-        boolean matches(String uri) {
-            String path = source.contextPath();
-            return path.isEmpty() || uri.equals(path)
-                    || (uri.startsWith(path) && uri.length() > path.length() && uri.charAt(path.length()) == '/');
-        }
     }
 
     /** The app whose context path is the longest prefix of the (decoded) request URI, or null. */
     public Slot match(String decodedUri) {
-        for (Slot slot : byLongestPath) {
-            if (slot.matches(decodedUri)) {
-                return slot;
-            }
-        }
-        return null;
+        return byPath.match(decodedUri);
     }
 
     public List<Slot> slots() {
@@ -193,12 +200,7 @@ public final class AppCatalog {
 
     /** The hosted app of that name (its directory or WAR name; "ROOT" for /), or null. */
     public Slot slot(String name) {
-        for (Slot slot : byLongestPath) {
-            if (slot.source.name().equals(name)) {
-                return slot;
-            }
-        }
-        return null;
+        return named.get(name);
     }
 
     /**
@@ -220,50 +222,126 @@ public final class AppCatalog {
         return true;
     }
 
-    /** Brings the catalog in line with the appBase directory. Called from one thread only. */
+    /**
+     * Watches appBase from now on, so that {@link #update()} looks only at the apps whose files
+     * changed; without it (or on a file system with no watch service) every update scans all.
+     * Called before the first {@link #scan()}, so that nothing changed in between goes unseen.
+     */
+    public synchronized void startWatching() {
+        if (watch != null) {
+            return;
+        }
+        try {
+            watch = new AppBaseWatch(appBase);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn(sm.getString("catalog.noWatch", appBase, e.toString()));
+        }
+    }
+
+    /**
+     * Brings the catalog in line with everything in appBase: at start, and now and then as the
+     * safety net for a change the watch did not report (a file changed through a link, an
+     * event the kernel dropped).
+     */
     public synchronized void scan() {
         Map<String, AppSource> found = discover();
-        boolean changed = false;
-        for (var it = byName.entrySet().iterator(); it.hasNext();) {
-            var entry = it.next();
-            if (!found.containsKey(entry.getKey()) || !found.get(entry.getKey()).equals(entry.getValue().source)) {
-                Slot gone = entry.getValue();
-                log.info(sm.getString("catalog.removed", gone.source.name(), gone.source.location()));
-                stopQuietly(gone.app, true);
-                stopQuietly(gone.pending, true);
-                gone.pending = null;
-                events.appRemoved(gone.source.name(), gone.source.contextPath());
-                slotListener.removed(this, gone);
+        Set<String> names = new HashSet<>(byName.keySet());
+        names.addAll(found.keySet());
+        settling.clear();
+        reconcile(names, found);
+    }
+
+    /**
+     * Acts on the changes the watch reported since the last update, and on operators' requests;
+     * called every scanInterval. A name whose files are still changing (a WAR being copied) waits
+     * until an update finds them quiet. Costs nothing when nothing changed.
+     */
+    public synchronized void update() {
+        if (watch == null) {
+            scan();
+            return;
+        }
+        AppBaseWatch.Changes changes = watch.poll();
+        if (changes.everything()) {
+            scan();
+            return;
+        }
+        Set<String> quiet = new HashSet<>();
+        for (var it = settling.entrySet().iterator(); it.hasNext();) {
+            var waiting = it.next();
+            if (!changes.names().contains(waiting.getKey()) || waiting.getValue() >= MAX_SETTLING_UPDATES) {
+                quiet.add(waiting.getKey());
                 it.remove();
+            }
+        }
+        for (String name : changes.names()) {
+            if (!quiet.contains(name)) {
+                settling.merge(name, 1, Integer::sum);
+            }
+        }
+        if (quiet.isEmpty() && commands.isEmpty()) {
+            return;
+        }
+        Map<String, AppSource> found = new HashMap<>();
+        for (String name : quiet) {
+            discover(name, found);
+        }
+        reconcile(quiet, found);
+    }
+
+    /**
+     * Brings the apps of these names in line with {@code found} (what appBase holds of them),
+     * and carries out the operators' requests.
+     */
+    private void reconcile(Set<String> names, Map<String, AppSource> found) {
+        boolean changed = false;
+        for (String name : names) {
+            Slot slot = byName.get(name);
+            if (slot != null && !slot.source.equals(found.get(name))) {
+                log.info(sm.getString("catalog.removed", slot.source.name(), slot.source.location()));
+                stopQuietly(slot.app, true);
+                stopQuietly(slot.pending, true);
+                slot.pending = null;
+                events.appRemoved(slot.source.name(), slot.source.contextPath());
+                slotListener.removed(this, slot);
+                byName.remove(name);
                 changed = true;
             }
         }
+        Set<String> refresh = new LinkedHashSet<>(found.keySet());
         for (Command command; (command = commands.poll()) != null;) {
             Slot slot = byName.get(command.name());
             if (slot != null) {
                 carryOut(slot, command.operation());
+                refresh.add(command.name());
             }
         }
-        for (AppSource source : found.values()) {
-            Slot slot = byName.get(source.name());
+        List<Slot> added = new ArrayList<>();
+        for (String name : refresh) {
+            Slot slot = byName.get(name);
             if (slot == null) {
-                slot = new Slot(source);
-                byName.put(source.name(), slot);
+                slot = new Slot(found.get(name));
+                byName.put(name, slot);
+                added.add(slot);
                 changed = true;
             }
             refresh(slot);
         }
         if (changed) {
-            List<Slot> previous = byLongestPath;
-            List<Slot> sorted = new ArrayList<>(byName.values());
-            sorted.sort(Comparator.comparingInt((Slot s) -> s.source.contextPath().length()).reversed());
-            byLongestPath = List.copyOf(sorted);
-            for (Slot slot : sorted) {
-                if (!previous.contains(slot)) {
-                    slotListener.added(this, slot);
-                }
+            publish();
+            for (Slot slot : added) {
+                slotListener.added(this, slot);
             }
         }
+    }
+
+    /** New snapshots for the request threads. */
+    private void publish() {
+        List<Slot> sorted = new ArrayList<>(byName.values());
+        sorted.sort(Comparator.comparingInt((Slot s) -> s.source.contextPath().length()).reversed());
+        byLongestPath = List.copyOf(sorted);
+        byPath = ContextPathIndex.of(sorted, slot -> slot.source.contextPath());
+        named = Map.copyOf(byName);
     }
 
     private void carryOut(Slot slot, Operation operation) {
@@ -437,29 +515,47 @@ public final class AppCatalog {
         }
         try (Stream<Path> entries = Files.list(appBase)) {
             for (Path entry : (Iterable<Path>) entries::iterator) {
-                String fileName = entry.getFileName().toString();
-                if (fileName.startsWith(".")) {
-                    continue;
-                }
-                if (Files.isDirectory(entry)) {
-                    boolean war = Files.isDirectory(entry.resolve("WEB-INF"));
-                    Path config = war ? entry.resolve("WEB-INF").resolve(PorticoXml.FILE_NAME) : entry.resolve(PorticoXml.FILE_NAME);
-                    if (war || present(config)) {
-                        found.put(fileName, new AppSource(fileName, contextPath(fileName), entry, entry, war, config));
-                    }
-                } else if (fileName.endsWith(".war") && Files.isRegularFile(entry)) {
-                    String name = fileName.substring(0, fileName.length() - 4);
-                    // an unpacked directory of the same name wins, as in Tomcat's webapps
-                    found.putIfAbsent(name, new AppSource(name, contextPath(name), entry, appBase.resolve(name), true,
-                            Path.of(entry + "!/WEB-INF/" + PorticoXml.FILE_NAME)));
-                }
+                examine(entry, found);
             }
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             log.warn(sm.getString("catalog.unreadable", appBase, e.toString()));
             // keep what is hosted rather than stopping every app on a transient error
             byName.forEach((name, slot) -> found.put(name, slot.source));
         }
         return found;
+    }
+
+    /** What appBase holds under one app name (its directory, else its WAR), into {@code found}. */
+    private void discover(String name, Map<String, AppSource> found) {
+        Path directory = appBase.resolve(name);
+        examine(directory, found);
+        if (!Files.isDirectory(directory) && watch != null) {
+            watch.forget(name);
+        }
+        examine(appBase.resolve(name + ".war"), found);
+    }
+
+    /** One entry of appBase: an app directory, a WAR, or neither; its directory is watched either way. */
+    private void examine(Path entry, Map<String, AppSource> found) {
+        String fileName = entry.getFileName().toString();
+        if (fileName.startsWith(".")) {
+            return;
+        }
+        if (Files.isDirectory(entry)) {
+            if (watch != null) {
+                watch.watchEntry(fileName);
+            }
+            boolean war = Files.isDirectory(entry.resolve("WEB-INF"));
+            Path config = war ? entry.resolve("WEB-INF").resolve(PorticoXml.FILE_NAME) : entry.resolve(PorticoXml.FILE_NAME);
+            if (war || present(config)) {
+                found.put(fileName, new AppSource(fileName, contextPath(fileName), entry, entry, war, config));
+            }
+        } else if (fileName.endsWith(".war") && Files.isRegularFile(entry)) {
+            String name = fileName.substring(0, fileName.length() - 4);
+            // an unpacked directory of the same name wins, as in Tomcat's webapps
+            found.putIfAbsent(name, new AppSource(name, contextPath(name), entry, appBase.resolve(name), true,
+                    Path.of(entry + "!/WEB-INF/" + PorticoXml.FILE_NAME)));
+        }
     }
 
     /**
@@ -527,6 +623,12 @@ public final class AppCatalog {
         }
         byName.clear();
         byLongestPath = List.of();
+        byPath = ContextPathIndex.empty();
+        named = Map.of();
+        if (watch != null) {
+            watch.close();
+            watch = null;
+        }
         return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
     }
 }

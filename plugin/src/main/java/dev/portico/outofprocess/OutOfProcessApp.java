@@ -43,8 +43,10 @@ public final class OutOfProcessApp implements HostedApp {
     private final InternalContainer container;
     private final BackendPool pool;
     private final String version;
-    private final StandardContext context;
     private final ForwardingServlet servlet;
+    /** Made when the app is first needed: a Context (with its MBeans, manager, pipeline) is most of an idle app's memory. */
+    private StandardContext context;
+    private boolean removed;
 
     /**
      * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
@@ -58,8 +60,34 @@ public final class OutOfProcessApp implements HostedApp {
         this.version = String.format("%019d", generation);
         this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
         this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client, upgradeChannels);
-        this.context = forwardingContext(source, config, servlet, version);
-        container.addContext(context);
+    }
+
+    /** This generation's Context, added to the internal Host on first use; null once the app was stopped for good. */
+    private synchronized StandardContext context() {
+        if (context == null && !removed) {
+            context = forwardingContext(source, config, servlet, version);
+            Thread thread = Thread.currentThread();
+            ClassLoader caller = thread.getContextClassLoader();
+            // often a request thread: the Context's start must not see (or keep) whatever loader it carries
+            thread.setContextClassLoader(OutOfProcessApp.class.getClassLoader());
+            try {
+                container.addContext(context);
+            } finally {
+                thread.setContextClassLoader(caller);
+            }
+        }
+        return removed ? null : context;
+    }
+
+    private void removeContext() {
+        StandardContext added;
+        synchronized (this) {
+            removed = true;
+            added = context;
+        }
+        if (added != null) {
+            container.removeContext(added);
+        }
     }
 
     private static StandardContext forwardingContext(AppSource source, AppConfig config, ForwardingServlet servlet,
@@ -115,8 +143,9 @@ public final class OutOfProcessApp implements HostedApp {
     @Override
     public void handle(Request request, Response response) throws IOException, ServletException {
         servlet.enter(request, response);
+        StandardContext context = context();
         // this generation's Context, not the newest: a new generation may be warming up beside it
-        if (!container.map(request, version) || request.getContext() != context) {
+        if (context == null || !container.map(request, version) || request.getContext() != context) {
             response.sendError(404);
             return;
         }
@@ -126,12 +155,14 @@ public final class OutOfProcessApp implements HostedApp {
     @Override
     public void preloadIfEnabled() {
         if (config.preloadEnabled()) {
+            context();
             pool.warmUp();
         }
     }
 
     @Override
     public void start() {
+        context();
         pool.warmUp();
     }
 
@@ -142,13 +173,14 @@ public final class OutOfProcessApp implements HostedApp {
 
     @Override
     public CompletableFuture<Void> warmUp() {
+        context();
         return pool.warmUp();
     }
 
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
         CompletableFuture<Void> stopped = pool.stop(permanently);
-        return permanently ? stopped.whenComplete((v, e) -> container.removeContext(context)) : stopped;
+        return permanently ? stopped.whenComplete((v, e) -> removeContext()) : stopped;
     }
 
     public BackendPool pool() {
