@@ -13,6 +13,7 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.ee11.proxy.ProxyServlet;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.portico.process.HttpProbe;
@@ -33,7 +34,12 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
     public BackendClient(String name, int maxThreads) throws Exception {
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
-        client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
+        // Portico's response listeners never block (they write to Tomcat without blocking and end
+        // the exchange under locks held only for a callback's length): they run on the selector
+        // thread that read the backend's bytes, without a hand-off to a pool thread per event.
+        transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
+        client = new HttpClient(transport);
         QueuedThreadPool threads = new QueuedThreadPool(maxThreads, Math.min(8, maxThreads));
         threads.setName(name);
         threads.setDaemon(true);
@@ -78,11 +84,14 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
                     .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token))
                     .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .send(result -> {
-                        if (result.isFailed()) {
-                            status.completeExceptionally(result.getFailure());
-                        } else {
-                            status.complete(result.getResponse().getStatus());
-                        }
+                        // on the selector thread: what waits on a probe (starting, ejecting, hooks) runs elsewhere
+                        client.getExecutor().execute(() -> {
+                            if (result.isFailed()) {
+                                status.completeExceptionally(result.getFailure());
+                            } else {
+                                status.complete(result.getResponse().getStatus());
+                            }
+                        });
                     });
         } catch (RuntimeException e) {
             status.completeExceptionally(e);

@@ -373,6 +373,22 @@ final class Exchange implements AsyncListener {
         }
     }
 
+    /**
+     * Dispatches the request into the app again (a process became ready, or a retry), from a
+     * thread that is not Tomcat's: under Tomcat's connection lock, for the same reason as the end
+     * of the exchange ({@link ConnectionLock}). Nothing happens when the client has left.
+     */
+    void dispatch() {
+        Lock connection = lockConnection();
+        try {
+            withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch());
+        } finally {
+            if (connection != null) {
+                connection.unlock();
+            }
+        }
+    }
+
     /** The answer cannot be finished honestly (it is committed): cut the connection so that the client sees an error, not a short body. */
     void closeConnection() {
         lock.lock();

@@ -223,7 +223,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                 exchange.backend(backend);
             }
             // a client that left meanwhile has ended the exchange: nothing to dispatch
-            exchange.withClient((clientRequest, response) -> async.dispatch());
+            exchange.dispatch();
         });
     }
 
@@ -412,7 +412,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         @Override
         public void onComplete(Result result) {
             if (result.isSucceeded()) {
-                exchange.complete((request, response) -> { });
+                exchange.complete((request, response) -> exchange.streamer().sendWhole());
             } else if (exchange.whileOpen((request, response) -> exchange.streamer().isWhole())) {
                 // The backend answered in full without reading the whole body (a 413, an early
                 // 401) and closed, which fails Jetty's exchange: its answer is the answer, and the
@@ -519,8 +519,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         exchange.retrying(neverSeen);
         // A crashed process can look alive until it is reaped: a live one gets a moment to exit.
         Duration grace = neverSeen || !backend.isAlive() ? EXIT_GRACE : LIVE_GRACE;
-        pool.retryAfter(backend, grace).whenComplete((ignored, error) ->
-                exchange.withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch()));
+        pool.retryAfter(backend, grace).whenComplete((ignored, error) -> exchange.dispatch());
         return true;
     }
 

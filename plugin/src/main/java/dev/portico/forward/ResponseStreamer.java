@@ -89,6 +89,19 @@ final class ResponseStreamer implements WriteListener {
     }
 
     /**
+     * Sends a response whose declared length has been written in full (under the exchange's lock,
+     * as its last action): the client then has its answer at once, not only once Tomcat's own
+     * thread has taken over the end of the cycle (a complete() off Tomcat's threads is a hand-off
+     * to one). Without a declared length Tomcat frames the end itself (a length it computes from
+     * what it holds, or the last chunk), and nothing is sent early.
+     */
+    void sendWhole() throws IOException {
+        if (isWhole() && output.isReady()) {
+            output.flush();
+        }
+    }
+
+    /**
      * Takes the next chunk, on a Jetty thread. It is flushed unless it completes a body whose
      * Content-Length the backend declared: the end of the response follows at once and writes
      * it anyway, so a flush there would only cost a second write (and a second packet).
