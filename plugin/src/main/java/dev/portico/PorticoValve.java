@@ -319,7 +319,7 @@ public class PorticoValve extends ValveBase {
             throw new LifecycleException(sm.getString("valve.channelsFailed"), e);
         }
         try {
-            backendClient = new BackendClient("portico-forward", forwardingThreads);
+            backendClient = new BackendClient("portico-forward", forwardingThreads, defaults.requestTimeout());
         } catch (Exception e) {
             throw new LifecycleException(sm.getString("valve.clientFailed"), e);
         }

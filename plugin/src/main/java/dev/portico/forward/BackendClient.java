@@ -9,9 +9,11 @@ import org.eclipse.jetty.client.EarlyHintsProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.ProcessingProtocolHandler;
 import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.ee11.proxy.ProxyServlet;
 import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -31,7 +33,13 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
 
     private final HttpClient client;
 
-    public BackendClient(String name, int maxThreads) throws Exception {
+    /**
+     * @param idleTimeout how long a pooled connection may stay idle: the valve's default
+     *        requestTimeout, which each forwarded request sets as its own, so that setting it
+     *        changes nothing (a shorter one than the request's costs a timer cancelled and
+     *        scheduled again per request)
+     */
+    public BackendClient(String name, int maxThreads, Duration idleTimeout) throws Exception {
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
         HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
@@ -48,7 +56,7 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
         client.setFollowRedirects(false);
         client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setMaxConnectionsPerDestination(1024);
-        client.setIdleTimeout(60_000);
+        client.setIdleTimeout(idleTimeout.toMillis());
         // Heap buffers: ProxyServlet hands response content to the servlet output as a byte[];
         // with direct buffers (Jetty's default) it would copy every chunk into a new array first.
         client.setUseInputDirectByteBuffers(false);
@@ -64,6 +72,13 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
         client.getProtocolHandlers().put(new ProcessingProtocolHandler());
         client.getProtocolHandlers().put(new EarlyHintsProtocolHandler());
         client.getProtocolHandlers().put(new ContinueProtocolHandler() {
+            @Override
+            public boolean accept(Request request, Response response) {
+                // Portico never sends Expect to a backend (the front answers it): only an unsolicited
+                // 100 is this handler's, and the status is checked before anything costlier per response
+                return response.getStatus() == HttpStatus.CONTINUE_100 && super.accept(request, response);
+            }
+
             @Override
             protected Runnable onContinue(Request request) {
                 return (Runnable) request.getAttributes().get(CONTINUE_ACTION);

@@ -47,6 +47,8 @@ final class Exchange implements AsyncListener {
     private final ReentrantLock lock = new ReentrantLock();
     /** Tomcat's lock on the client's connection (HTTP/1.1), or null. */
     private final Lock connectionLock;
+    /** When Tomcat began this request: the identity of the request objects while they are this exchange's. */
+    private final long requestStart;
 
     private boolean ended;
     private boolean clientFailed;
@@ -73,6 +75,7 @@ final class Exchange implements AsyncListener {
         this.target = routed.target();
         this.reserved = routed.reserved();
         this.connectionLock = ConnectionLock.of(request);
+        this.requestStart = request.getCoyoteRequest().getStartTimeNanos();
     }
 
     /** The exchange of a request entering an out-of-process app (created on its first pass only). */
@@ -219,12 +222,13 @@ final class Exchange implements AsyncListener {
     /**
      * Under the lock: the client's exchange is open and the request objects are still this
      * exchange's. The second half is a safety net for a path on which Tomcat recycles a request
-     * without ending its async cycle first (a connection its poller closes): recycling clears the
-     * request's attributes, so a recycled request, or one reused for the next client, no longer
-     * carries this exchange.
+     * without ending its async cycle first (a connection its poller closes): recycling resets the
+     * request's start time, and the next client's request on those objects has its own, so a
+     * recycled or reused request no longer has this exchange's (a field read; the attribute
+     * lookup it replaces cost more than the rest of the check, several times per request).
      */
     private boolean open() {
-        if (!ended && catalinaRequest.getAttribute(ATTRIBUTE) != this) {
+        if (!ended && catalinaRequest.getCoyoteRequest().getStartTimeNanos() != requestStart) {
             ended = true;
             // no listener will tell of this end: count the request out here (a cheap, non-blocking decrement)
             Runnable last = onEnd;

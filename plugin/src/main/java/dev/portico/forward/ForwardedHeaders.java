@@ -45,9 +45,11 @@ final class ForwardedHeaders {
     static void set(HttpServletRequest client, Request forwarded, AppConfig config, String contextPath, int backendPort,
             String token) {
         List<String[]> values = values(client, config, contextPath, backendPort, token);
+        // added, not put: the client's copies of these headers were not copied (isManaged), and a
+        // put scans every field for each one
         forwarded.headers(headers -> {
             for (String[] header : values) {
-                headers.put(header[0], header[1]);
+                headers.add(header[0], header[1]);
             }
         });
     }
