@@ -489,10 +489,14 @@ public final class BackendPool {
 
     // ---------------------------------------------------------------- readiness
 
+    /** The longest wait between two readiness probes of a starting process. */
+    static final long PROBE_INTERVAL_MAX_MILLIS = 4;
+
     /**
      * Readiness: readinessPath answers 2xx, or without one the port accepts a connection.
-     * Polled from 1 ms up to 20 ms apart, so a backend that starts in no time costs no time; a
-     * child that exits fails the start at once (its exit does).
+     * Polled from 1 ms up to {@value #PROBE_INTERVAL_MAX_MILLIS} ms apart, so that the process
+     * is in service within a few milliseconds of being able to answer (a refused probe on
+     * loopback costs microseconds); a child that exits fails the start at once (its exit does).
      */
     private void probe(BackendProcess backend, long deadline, long delayMillis) {
         try {
@@ -503,7 +507,7 @@ public final class BackendPool {
                 startTimedOut(backend);
                 return;
             }
-            long next = Math.min(delayMillis * 2, 20);
+            long next = Math.min(delayMillis * 2, PROBE_INTERVAL_MAX_MILLIS);
             Runnable again = () -> services.scheduler().schedule(() -> probe(backend, deadline, next), delayMillis,
                     TimeUnit.MILLISECONDS);
             if (pool.readinessPath() == null) {
