@@ -8,6 +8,7 @@ the SVG chart. Standard library only.
 """
 import datetime
 import glob
+import html
 import http.client
 import json
 import os
@@ -487,8 +488,10 @@ def check(target, group):
         snippet = body[:300].decode("utf-8", "replace")
         if "500.30" in snippet or (target == "war-inproc" and status == 500):
             return "in-process hosting answers 500.30 (not available yet)"
-        first = snippet.strip().splitlines()[0][:140] if snippet.strip() else ""
-        return f"HTTP {status}: {first}"
+        text = body.decode("utf-8", "replace")
+        text = re.sub(r"(?s)<(head|style|script).*?</\1>", " ", text)  # Portico's error page: its words only
+        text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))).strip()
+        return f"HTTP {status}: {text[:200]}".replace("|", "/")
     if group == "23b" and body != BODY:
         return f"body {body[:60]!r} is not the nginx backend's"
     if group != "23b":
@@ -709,7 +712,7 @@ def markdown(results):
                          f"{'—' if sc is None else f'{sc:.1f}'} | {fmt_range(row['backend_cpu_us_per_req'], 1)} | "
                          f"{errors} |")
     spread = {g: v for g, v in results["direct_spread"].items() if v is not None}
-    if spread:
+    if spread and ROUNDS > 1:
         lines += ["", "Noise: the direct backend's own req/s varied by "
                   + ", ".join(f"{spread[g] * 100:.0f}% ({g})" for g in spread)
                   + " of its median between rounds."]
@@ -826,7 +829,8 @@ def svg(results):
         out.append(f'<text x="{lx + 16}" y="{ly + 10}">{group}: {TARGETS[t][0]}</text>')
     y = height - 8
     for t, why in results["not_measured"].items():
-        out.append(f'<text x="60" y="{y}" font-size="10" fill="#666">{TARGETS[t][0]}: not measured ({why})</text>')
+        out.append(f'<text x="60" y="{y}" font-size="10" fill="#666">{TARGETS[t][0]}: not measured '
+                   f'({html.escape(why[:160])})</text>')
         y -= 14
     out.append("</svg>")
     return "\n".join(out) + "\n"

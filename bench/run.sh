@@ -73,8 +73,9 @@ cleanup() {
             kill -TERM "$pid" 2>/dev/null
         fi
     done
-    # give Tomcat time to stop its children gracefully, then insist
-    for _ in $(seq 1 100); do
+    # give Tomcat time to stop its children gracefully (Portico drains each for up to its
+    # shutdownTimeLimit, 10 s, then signals it), then insist
+    for _ in $(seq 1 250); do
         local alive=0
         for pid in "${tree[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
         [ $alive = 0 ] && break
