@@ -155,29 +155,29 @@ final class ResponseStreamer implements WriteListener {
 
     /**
      * Runs the steps while the output is ready; a finished chunk's callback is left in
-     * {@link #finished}. Readiness is asked before every step, the first included: Tomcat may
+     * {@link #finished}. Readiness is asked before every write and flush, the first included: Tomcat may
      * deliver an onWritePossible that was queued before a Jetty thread's write made the output
      * busy again (the one due to registering the listener, typically), and writing then throws.
      */
     private void write() throws IOException {
-        while (step != Step.IDLE && output.isReady()) {
-            switch (step) {
-                case WRITE:
-                    output.write(buffer, offset, length);
-                    step = flush ? Step.FLUSH : Step.DONE;
-                    break;
-                case FLUSH:
-                    output.flush();
-                    step = Step.DONE;
-                    break;
-                case DONE:
-                    finished.set(callback);
-                    buffer = null;
-                    callback = null;
-                    step = Step.IDLE;
-                    return;
-                default:
-                    throw new IllegalStateException(step.name());
+        while (step != Step.IDLE) {
+            if (step == Step.DONE) {
+                // no output here: readiness is asked only before a write or a flush
+                finished.set(callback);
+                buffer = null;
+                callback = null;
+                step = Step.IDLE;
+                return;
+            }
+            if (!output.isReady()) {
+                return;
+            }
+            if (step == Step.WRITE) {
+                output.write(buffer, offset, length);
+                step = flush ? Step.FLUSH : Step.DONE;
+            } else {
+                output.flush();
+                step = Step.DONE;
             }
         }
     }
