@@ -53,7 +53,12 @@ class ForwardingChaosIT {
 
     @BeforeAll
     static void startTomcatWithBackends() {
-        tomcat = TomcatDistribution.named("chaos").create();
+        // an access log with each request's time and whether it closed the connection: a lost request
+        // (a 500, a connection closed without an answer) can then be found and timed after the fact
+        tomcat = TomcatDistribution.named("chaos")
+                .inHost("<Valve className=\"org.apache.catalina.valves.AccessLogValve\" directory=\"logs\""
+                        + " prefix=\"access\" suffix=\".log\" pattern=\"%t %I %r %s %b %{ms}T ms %{Connection}o\"/>\n")
+                .create();
         tomcat.writeApp("chaos", PorticoXml.nodeBackend().attribute("stdoutLogEnabled", "false").asFile());
         // killed on purpose every few seconds: no rapid-fail hold; one of them prints nothing at all
         tomcat.writeApp("killed", killable().asFile());
