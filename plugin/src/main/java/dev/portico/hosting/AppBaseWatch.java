@@ -82,14 +82,15 @@ final class AppBaseWatch implements Closeable {
     /**
      * Watches the directory of the appBase entry {@code name} (and its WEB-INF), whether or not
      * it is an app yet: a directory being filled becomes one when its portico.xml or WEB-INF
-     * arrives. Replaces the watch of a directory that was replaced (the old key follows the old
-     * directory wherever it was moved).
+     * arrives. With {@code again}, after events about the entry, it registers anew and so replaces
+     * the watch of a directory that was replaced (the old key follows the old directory wherever it
+     * was moved); without, a directory already watched costs nothing (the periodic rescan).
      */
-    void watchEntry(String name) {
+    void watchEntry(String name, boolean again) {
         Path dir = appBase.resolve(name);
-        boolean watched = !Files.isDirectory(dir) || register(dir);
+        boolean watched = !Files.isDirectory(dir) || watch(dir, again);
         Path webInf = dir.resolve(WEB_INF);
-        watched &= !Files.isDirectory(webInf) || register(webInf);
+        watched &= !Files.isDirectory(webInf) || watch(webInf, again);
         if (watched) {
             polled.remove(name);
         } else {
@@ -103,6 +104,12 @@ final class AppBaseWatch implements Closeable {
         cancel(dir.resolve(WEB_INF));
         cancel(dir);
         polled.remove(name);
+    }
+
+    /** Registers a directory not watched yet, or {@code again} (it may be a new directory at the same path). */
+    private boolean watch(Path dir, boolean again) {
+        WatchKey key = keys.get(dir);
+        return !again && key != null && key.isValid() || register(dir);
     }
 
     private boolean register(Path dir) {

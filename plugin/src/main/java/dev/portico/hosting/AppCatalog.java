@@ -244,7 +244,12 @@ public final class AppCatalog {
      * event the kernel dropped).
      */
     public synchronized void scan() {
-        Map<String, AppSource> found = discover();
+        scan(false);
+    }
+
+    /** @param rewatch register every directory anew (the watch lost events: a directory may have been replaced) */
+    private void scan(boolean rewatch) {
+        Map<String, AppSource> found = discover(rewatch);
         Set<String> names = new HashSet<>(byName.keySet());
         names.addAll(found.keySet());
         settling.clear();
@@ -263,7 +268,7 @@ public final class AppCatalog {
         }
         AppBaseWatch.Changes changes = watch.poll();
         if (changes.everything()) {
-            scan();
+            scan(true);
             return;
         }
         Set<String> quiet = new HashSet<>();
@@ -508,14 +513,14 @@ public final class AppCatalog {
         }
     }
 
-    private Map<String, AppSource> discover() {
+    private Map<String, AppSource> discover(boolean rewatch) {
         Map<String, AppSource> found = new HashMap<>();
         if (!Files.isDirectory(appBase)) {
             return found;
         }
         try (Stream<Path> entries = Files.list(appBase)) {
             for (Path entry : (Iterable<Path>) entries::iterator) {
-                examine(entry, found);
+                examine(entry, found, rewatch);
             }
         } catch (IOException | java.io.UncheckedIOException e) {
             log.warn(sm.getString("catalog.unreadable", appBase, e.toString()));
@@ -528,22 +533,22 @@ public final class AppCatalog {
     /** What appBase holds under one app name (its directory, else its WAR), into {@code found}. */
     private void discover(String name, Map<String, AppSource> found) {
         Path directory = appBase.resolve(name);
-        examine(directory, found);
+        examine(directory, found, true);
         if (!Files.isDirectory(directory) && watch != null) {
             watch.forget(name);
         }
-        examine(appBase.resolve(name + ".war"), found);
+        examine(appBase.resolve(name + ".war"), found, true);
     }
 
     /** One entry of appBase: an app directory, a WAR, or neither; its directory is watched either way. */
-    private void examine(Path entry, Map<String, AppSource> found) {
+    private void examine(Path entry, Map<String, AppSource> found, boolean rewatch) {
         String fileName = entry.getFileName().toString();
         if (fileName.startsWith(".")) {
             return;
         }
         if (Files.isDirectory(entry)) {
             if (watch != null) {
-                watch.watchEntry(fileName);
+                watch.watchEntry(fileName, rewatch);
             }
             boolean war = Files.isDirectory(entry.resolve("WEB-INF"));
             Path config = war ? entry.resolve("WEB-INF").resolve(PorticoXml.FILE_NAME) : entry.resolve(PorticoXml.FILE_NAME);
