@@ -364,3 +364,4 @@ python3 "$BENCH/bench.py" < /dev/null &
 PIDS+=($!)
 wait $!
 log "done: $OUT/results.md"
+if [ "${BENCH_SCALE:-0}" = 1 ]; then "$BENCH/scale.sh"; fi  # cost with 1, 100, 1,000 apps and idle WebSocket tunnels (bench/scale.sh)
