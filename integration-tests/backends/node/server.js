@@ -3,7 +3,8 @@
 // Built-in modules only, one file. Used by the end-to-end tests in integration-tests/ and by the
 // plugin's own tests.
 //
-// Environment (set by Portico): PORTICO_PORT, PORTICO_TOKEN, PORTICO_PATH_BASE, PORTICO_PARENT_PID.
+// Environment (set by Portico): PORTICO_PORT, PORTICO_TOKEN, PORTICO_PATH_BASE, PORTICO_PARENT_PID;
+// with transport="unix" PORTICO_SOCKET instead of PORTICO_PORT: the server listens on that path.
 // Arguments: --port N listens on N instead of PORTICO_PORT (portico.xml's arguments="--port %PORTICO_PORT%").
 // /env also reports the port listened on (listeningPort) and the arguments (argv).
 //
@@ -55,6 +56,7 @@ const { spawn } = require('node:child_process');
 const env = process.env;
 const PORT_ARGUMENT = process.argv.indexOf('--port');
 const PORT = Number(PORT_ARGUMENT > 0 ? process.argv[PORT_ARGUMENT + 1] : env.PORTICO_PORT || 0);
+const SOCKET = env.PORTICO_SOCKET;
 const TOKEN = env.PORTICO_TOKEN;
 const PATH_BASE = env.PORTICO_PATH_BASE || '';
 const IGNORE_SIGTERM = env.BACKEND_IGNORE_SIGTERM === '1';
@@ -246,6 +248,7 @@ function envVars(req, res, url) {
     result[name] = env[name] === undefined ? null : env[name];
   }
   result.PORTICO_PORT = env.PORTICO_PORT === undefined ? null : env.PORTICO_PORT;
+  result.PORTICO_SOCKET = env.PORTICO_SOCKET === undefined ? null : env.PORTICO_SOCKET;
   result.PORTICO_PATH_BASE = env.PORTICO_PATH_BASE === undefined ? null : env.PORTICO_PATH_BASE;
   result.pid = process.pid;
   result.listeningPort = req.socket.localPort;
@@ -553,12 +556,17 @@ function main() {
   watchParent();
   const delay = Number(env.BACKEND_START_DELAY_MS || 0);
   setTimeout(() => {
-    server.listen(PORT, '127.0.0.1', () => {
+    const listening = () => {
       listeningSince = Date.now();
       if (!QUIET) {
-        console.log(`listening on 127.0.0.1:${server.address().port}`);
+        console.log(SOCKET ? `listening on ${SOCKET}` : `listening on 127.0.0.1:${server.address().port}`);
       }
-    });
+    };
+    if (SOCKET) {
+      server.listen(SOCKET, listening);
+    } else {
+      server.listen(PORT, '127.0.0.1', listening);
+    }
   }, delay > 0 ? delay : 0);
 }
 

@@ -1,7 +1,6 @@
 package dev.portico;
 
 import java.io.IOException;
-import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +26,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
+import dev.portico.config.BackendTransport;
 import dev.portico.config.ByteSize;
 import dev.portico.config.HostingDefaults;
 import dev.portico.hosting.BothEvents;
@@ -47,8 +47,9 @@ import dev.portico.hosting.StatusReport;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
-import dev.portico.process.ChildRegistry;
 import dev.portico.process.BackendPool;
+import dev.portico.process.ChildRegistry;
+import dev.portico.process.SocketDirectory;
 
 /**
  * Portico's shim in the Host pipeline: it maps a request to the hosted app with the longest
@@ -64,8 +65,6 @@ public class PorticoValve extends ValveBase {
 
     private static final Log log = LogFactory.getLog(PorticoValve.class);
     private static final StringManager sm = StringManager.getManager(PorticoValve.class);
-    /** Upgrade tunnels only hand buffers on from completion handlers: a couple of threads relay them all. */
-    private static final int UPGRADE_THREADS = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
     private static final Duration THREADS_END_LIMIT = Duration.ofSeconds(5);
 
     private final HostingDefaults defaults = new HostingDefaults();
@@ -85,7 +84,6 @@ public class PorticoValve extends ValveBase {
     private Path workDir;
     private ScheduledExecutorService scheduler;
     private ExecutorService blockingExecutor;
-    private AsynchronousChannelGroup upgradeChannels;
     private ScheduledFuture<?> scanTask;
     private ScheduledFuture<?> rescanTask;
     private BackendClient backendClient;
@@ -212,6 +210,19 @@ public class PorticoValve extends ValveBase {
         defaults.setPreserveHostHeader(preserve);
     }
 
+    public String getTransport() {
+        return defaults.transport().xmlName();
+    }
+
+    /** Default for every out-of-process app: {@code tcp} or {@code unix}. */
+    public void setTransport(String transport) {
+        BackendTransport parsed = transport == null ? null : BackendTransport.parse(transport);
+        if (parsed == null) {
+            throw new IllegalArgumentException(sm.getString("valve.badTransport", transport));
+        }
+        defaults.setTransport(parsed);
+    }
+
     public int getScanInterval() {
         return scanIntervalMillis;
     }
@@ -310,14 +321,11 @@ public class PorticoValve extends ValveBase {
         if (reaped > 0) {
             log.warn(sm.getString("valve.reaped", String.valueOf(reaped)));
         }
+        // after the reaping: no process of an earlier Tomcat listens on them any more
+        SocketDirectory sockets = SocketDirectory.in(workDir);
+        sockets.removeStale();
         scheduler = Executors.newScheduledThreadPool(2, new PorticoThreads("portico-scheduler"));
         blockingExecutor = Executors.newCachedThreadPool(new PorticoThreads("portico-lifecycle"));
-        try {
-            // a fixed pool: any other kind also starts internal threads, which no factory names or loads
-            upgradeChannels = AsynchronousChannelGroup.withFixedThreadPool(UPGRADE_THREADS, new PorticoThreads("portico-upgrade"));
-        } catch (IOException e) {
-            throw new LifecycleException(sm.getString("valve.channelsFailed"), e);
-        }
         try {
             backendClient = new BackendClient("portico-forward", forwardingThreads, defaults.requestTimeout());
         } catch (Exception e) {
@@ -331,7 +339,7 @@ public class PorticoValve extends ValveBase {
         internal = new InternalContainer(host, Container.getService(host).getServer(), workDir.resolve("wars"));
         internal.start();
         BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
-                new PorticoThreads("portico-stdout"), events, backendClient, java.time.Clock.systemUTC());
+                new PorticoThreads("portico-stdout"), events, backendClient, sockets, java.time.Clock.systemUTC());
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
                 !defaults.disableStartUpErrorPage(), mbeans);
@@ -348,7 +356,7 @@ public class PorticoValve extends ValveBase {
 
     private HostedApp createApp(AppSource source, AppConfig config, Host host, BackendPool.Services services) {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
-            return new OutOfProcessApp(source, config, internal, backendClient, upgradeChannels, services);
+            return new OutOfProcessApp(source, config, internal, backendClient, services);
         }
         return new InProcessApp(source, config, internal, host, workDir, services.blockingExecutor(), services.events());
     }
@@ -381,13 +389,9 @@ public class PorticoValve extends ValveBase {
                 log.warn(sm.getString("valve.stopIncomplete"), e);
             }
         }
-        if (upgradeChannels != null) {
-            try {
-                // closes the tunnels still open, so their client connections end before the Contexts stop
-                upgradeChannels.shutdownNow();
-            } catch (IOException e) {
-                log.warn(sm.getString("valve.threadsLeft", "portico-upgrade"), e);
-            }
+        if (backendClient != null) {
+            // closes the tunnels still open, so their client connections end before the Contexts stop
+            backendClient.closeChannels();
         }
         if (internal != null) {
             internal.stop();
@@ -421,10 +425,9 @@ public class PorticoValve extends ValveBase {
         long deadline = System.nanoTime() + THREADS_END_LIMIT.toNanos();
         awaitEnd("portico-scheduler", scheduler == null ? null : scheduler::awaitTermination, deadline);
         awaitEnd("portico-lifecycle", blockingExecutor == null ? null : blockingExecutor::awaitTermination, deadline);
-        awaitEnd("portico-upgrade", upgradeChannels == null ? null : upgradeChannels::awaitTermination, deadline);
     }
 
-    /** {@code ExecutorService.awaitTermination} and {@code AsynchronousChannelGroup.awaitTermination}. */
+    /** {@code ExecutorService.awaitTermination}. */
     private interface Termination {
         boolean await(long timeout, TimeUnit unit) throws InterruptedException;
     }

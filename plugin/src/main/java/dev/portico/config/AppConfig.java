@@ -21,6 +21,7 @@ import java.util.Map;
  * @param jvmOptions JVM options for the WAR runner's child JVM
  * @param preloadEnabled start the app when it is deployed (and when it comes back online), not on its first request
  * @param preserveHostHeader forward the client's Host (the authority it addressed) rather than the backend's loopback address
+ * @param transport how the front reaches the app's processes: a loopback port, or a Unix domain socket
  * @param pool how an out-of-process app's processes are pooled, probed and replaced
  */
 public record AppConfig(
@@ -46,6 +47,7 @@ public record AppConfig(
         List<String> jvmOptions,
         boolean preloadEnabled,
         boolean preserveHostHeader,
+        BackendTransport transport,
         PoolConfig pool) {
 
     public AppConfig {

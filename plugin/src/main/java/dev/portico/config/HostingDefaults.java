@@ -23,6 +23,7 @@ public final class HostingDefaults {
     private boolean forwardPrincipal = false;
     private boolean preloadEnabled = false;
     private boolean preserveHostHeader = true;
+    private BackendTransport transport = BackendTransport.TCP;
 
     public Duration startupTimeLimit() {
         return startupTimeLimit;
@@ -118,5 +119,13 @@ public final class HostingDefaults {
 
     public void setPreserveHostHeader(boolean preserveHostHeader) {
         this.preserveHostHeader = preserveHostHeader;
+    }
+
+    public BackendTransport transport() {
+        return transport;
+    }
+
+    public void setTransport(BackendTransport transport) {
+        this.transport = transport;
     }
 }

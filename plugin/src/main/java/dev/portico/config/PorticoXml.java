@@ -44,7 +44,7 @@ public final class PorticoXml {
             "stdoutLogMaxFiles",
             "startupTimeLimit", "shutdownTimeLimit", "rapidFailsPerMinute", "requestTimeout",
             "disableStartUpErrorPage", "forwardPrincipal", "authMethod", "authRoles", "jvmOptions",
-            "preloadEnabled", "preserveHostHeader", "processesPerApplication", "stickySessions", "readinessPath", "healthCheckInterval",
+            "preloadEnabled", "preserveHostHeader", "transport", "processesPerApplication", "stickySessions", "readinessPath", "healthCheckInterval",
             "maxConsecutiveFailures", "backoffInitialDelayMs", "backoffMaxDelayMs", "maxRequestsPerProcess",
             "memoryLimit", "idleTimeout", "maxQueuedRequests");
 
@@ -73,7 +73,7 @@ public final class PorticoXml {
                 defaults.startupTimeLimit(), defaults.shutdownTimeLimit(), defaults.rapidFailsPerMinute(),
                 defaults.requestTimeout(), defaults.disableStartUpErrorPage(), defaults.forwardPrincipal(),
                 "NONE", List.of(), List.of(), defaults.preloadEnabled(), defaults.preserveHostHeader(),
-                PoolConfig.DEFAULT);
+                defaults.transport(), PoolConfig.DEFAULT);
     }
 
     public AppConfig read(Path configFile, Path appDirectory, boolean war) throws ConfigException {
@@ -125,10 +125,11 @@ public final class PorticoXml {
         String authMethod = attributes.authMethod();
         List<String> authRoles = attributes.list("authRoles", List.of("*"));
 
+        BackendTransport transport = attributes.transport(model, defaults.transport());
         Map<String, String> environment = environmentVariables(root, source);
         List<String> arguments = attributes.arguments("arguments");
         List<String> jvmOptions = attributes.arguments("jvmOptions");
-        checkReferences(source, model, environment, arguments, jvmOptions);
+        checkReferences(source, model, transport, environment, arguments, jvmOptions);
 
         return new AppConfig(appDirectory, source, war, model, processPath,
                 arguments,
@@ -147,6 +148,7 @@ public final class PorticoXml {
                 jvmOptions,
                 attributes.bool("preloadEnabled", defaults.preloadEnabled()),
                 attributes.bool("preserveHostHeader", defaults.preserveHostHeader()),
+                transport,
                 pool(attributes, model, source));
     }
 
@@ -157,11 +159,11 @@ public final class PorticoXml {
      * whole environment, the app's own variables included. Checked here so that a misspelt name
      * is a 500.19 naming the attribute, not a start failure.
      */
-    private static void checkReferences(Path source, HostingModel model, Map<String, String> environment,
-            List<String> arguments, List<String> jvmOptions) throws ConfigException {
+    private static void checkReferences(Path source, HostingModel model, BackendTransport transport,
+            Map<String, String> environment, List<String> arguments, List<String> jvmOptions) throws ConfigException {
         Set<String> inherited = new HashSet<>(System.getenv().keySet());
         if (model == HostingModel.OUT_OF_PROCESS) {
-            inherited.addAll(BackendEnvironment.NAMES);
+            inherited.addAll(BackendEnvironment.names(transport));
         }
         for (Map.Entry<String, String> variable : environment.entrySet()) {
             check(source, "environmentVariable[@name='" + variable.getKey() + "']/@value", variable.getValue(), inherited);
@@ -448,6 +450,22 @@ public final class PorticoXml {
                 }
             }
             return items.isEmpty() ? fallback : items;
+        }
+
+        /** Out-of-process only: an in-process app is reached through no socket at all. */
+        BackendTransport transport(HostingModel model, BackendTransport fallback) throws ConfigException {
+            String value = text("transport", null);
+            if (value == null) {
+                return fallback;
+            }
+            BackendTransport transport = BackendTransport.parse(value);
+            if (transport == null) {
+                throw new ConfigException(source, "transport", value, "must be tcp or unix");
+            }
+            if (model == HostingModel.IN_PROCESS) {
+                throw new ConfigException(source, "transport", value, "applies only with hostingModel=\"outOfProcess\"");
+            }
+            return transport;
         }
 
         String authMethod() throws ConfigException {

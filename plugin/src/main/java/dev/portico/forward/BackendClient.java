@@ -1,7 +1,16 @@
 package dev.portico.forward;
 
+import java.net.ConnectException;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SelectableChannel;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.client.ContinueProtocolHandler;
@@ -14,17 +23,24 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.ee11.proxy.ProxyServlet;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.ClientConnectionFactory;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.Invocable;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import dev.portico.process.BackendAddress;
 import dev.portico.process.HttpProbe;
 
 /**
  * The one Jetty HttpClient that forwards to every backend of a Host. Sharing it keeps one
  * selector and one small thread pool however many apps are hosted; each app's forwarding
  * servlet borrows it rather than starting its own. HTTP/1.1 only: backends are on loopback
- * and speak plain HTTP.
+ * (a port, or a Unix domain socket with transport="unix": Jetty's {@code Transport.TCPUnix}
+ * on the same selector) and speak plain HTTP. Upgraded connections are opened on its connector
+ * too ({@link #openChannel}), so that both transports share one tunnel.
  */
 public final class BackendClient implements AutoCloseable, HttpProbe {
 
@@ -32,6 +48,8 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
     private static final String CONTINUE_ACTION = ProxyServlet.class.getName() + ".continueAction";
 
     private final HttpClient client;
+    private final ClientConnector connector;
+    private final Set<BackendChannel> openChannels = ConcurrentHashMap.newKeySet();
 
     /**
      * @param idleTimeout how long a pooled connection may stay idle: the valve's default
@@ -40,7 +58,7 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
      *        scheduled again per request)
      */
     public BackendClient(String name, int maxThreads, Duration idleTimeout) throws Exception {
-        ClientConnector connector = new ClientConnector();
+        connector = new BackendConnector();
         connector.setSelectors(1);
         HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
         // Portico's response listeners never block (they write to Tomcat without blocking and end
@@ -90,32 +108,121 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
         return client;
     }
 
+    /**
+     * Where Jetty sends one backend's requests, made once per process rather than per request:
+     * the origin URI (parsed once) and the transport, which with the origin picks the pool of
+     * connections (one per socket for transport="unix").
+     */
+    record Target(BackendAddress address, URI origin, Transport transport) {
+
+        static Target of(BackendAddress address) {
+            return address.isUnix()
+                    ? new Target(address, URI.create("http://localhost/"), new Transport.TCPUnix(address.socket()))
+                    : new Target(address, URI.create("http://127.0.0.1:" + address.port() + "/"), Transport.TCP_IP);
+        }
+    }
+
+    /** A request to the backend at {@code target}; the caller sets path, method and headers. */
+    Request newRequest(Target target) {
+        return client.newRequest(target.origin()).transport(target.transport());
+    }
+
     /** A readiness or health check: a GET with the pairing token; only the status counts. */
     @Override
-    public CompletableFuture<Integer> get(int port, String pathAndQuery, String token, Duration timeout) {
+    public CompletableFuture<Integer> get(BackendAddress backend, String pathAndQuery, String token, Duration timeout) {
+        return send(newRequest(Target.of(backend)).path(pathAndQuery)
+                .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token)), timeout);
+    }
+
+    @Override
+    public CompletableFuture<Integer> shutdown(BackendAddress backend, String path, String token, Duration timeout) {
+        return send(newRequest(Target.of(backend)).path(path).method("POST")
+                .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token).put("X-Portico-Event", "shutdown")), timeout);
+    }
+
+    private CompletableFuture<Integer> send(Request request, Duration timeout) {
         CompletableFuture<Integer> status = new CompletableFuture<>();
         try {
-            client.newRequest("http://127.0.0.1:" + port + pathAndQuery)
-                    .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token))
-                    .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .send(result -> {
-                        // on the selector thread: what waits on a probe (starting, ejecting, hooks) runs elsewhere
-                        client.getExecutor().execute(() -> {
-                            if (result.isFailed()) {
-                                status.completeExceptionally(result.getFailure());
-                            } else {
-                                status.complete(result.getResponse().getStatus());
-                            }
-                        });
-                    });
+            request.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS).send(result -> {
+                // on the selector thread: what waits on a probe (starting, ejecting, hooks) runs elsewhere
+                client.getExecutor().execute(() -> {
+                    if (result.isFailed()) {
+                        status.completeExceptionally(result.getFailure());
+                    } else {
+                        status.complete(result.getResponse().getStatus());
+                    }
+                });
+            });
         } catch (RuntimeException e) {
             status.completeExceptionally(e);
         }
         return status;
     }
 
+    /** A raw connection to a backend, for an upgraded request; open until closed, or {@link #closeChannels}. */
+    CompletableFuture<BackendChannel> openChannel(BackendAddress backend) {
+        CompletableFuture<BackendChannel> opened = new CompletableFuture<>();
+        Map<String, Object> context = new HashMap<>();
+        context.put(Transport.CONTEXT_KEY, Target.of(backend).transport());
+        context.put(ClientConnectionFactory.CONTEXT_KEY,
+                (ClientConnectionFactory) (endPoint, ignored) -> new BackendChannel.Holder(endPoint, client.getExecutor()));
+        context.put(ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY, new Promise<Connection>() {
+            @Override
+            public void succeeded(Connection connection) {
+                BackendChannel[] self = new BackendChannel[1];
+                self[0] = new BackendChannel(connection.getEndPoint(), () -> openChannels.remove(self[0]));
+                openChannels.add(self[0]);
+                if (!opened.complete(self[0])) {
+                    self[0].close();
+                }
+            }
+
+            @Override
+            public void failed(Throwable failure) {
+                opened.completeExceptionally(failure);
+            }
+        });
+        connector.connect(backend.socketAddress(), context);
+        return opened;
+    }
+
+    /** Closes every upgraded connection still open, so that their client connections end before the Contexts stop. */
+    public void closeChannels() {
+        for (BackendChannel channel : Set.copyOf(openChannels)) {
+            channel.close();
+        }
+    }
+
+    /**
+     * A Unix domain socket that is not there (its process died and its file went with it) fails
+     * with ENOENT, a plain {@code SocketException}, where a port would refuse the connection: both
+     * are a {@link ConnectException}, the backend never saw the request, so it is retried the same
+     * way over either transport.
+     */
+    private static final class BackendConnector extends ClientConnector {
+        @Override
+        protected void connectFailed(SelectableChannel channel, SocketAddress address, Throwable failure,
+                Map<String, Object> context) {
+            Throwable reported = failure;
+            if (address instanceof UnixDomainSocketAddress socket && !(failure instanceof ConnectException)) {
+                reported = new ConnectException("cannot connect to " + socket.getPath() + ": " + rootMessage(failure));
+                reported.initCause(failure);
+            }
+            super.connectFailed(channel, address, reported, context);
+        }
+
+        private static String rootMessage(Throwable failure) {
+            Throwable root = failure;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return root.getMessage();
+        }
+    }
+
     @Override
     public void close() throws Exception {
+        closeChannels();
         client.stop();
     }
 }

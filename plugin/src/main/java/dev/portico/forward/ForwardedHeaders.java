@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jetty.client.Request;
 
 import dev.portico.config.AppConfig;
+import dev.portico.process.BackendAddress;
 
 /**
  * The headers Portico owns on a forwarded request. The client's copies are removed and
@@ -42,9 +43,9 @@ final class ForwardedHeaders {
                 || dashed.startsWith("x-original-") || dashed.equals("x-real-ip") || dashed.equals("script-name");
     }
 
-    static void set(HttpServletRequest client, Request forwarded, AppConfig config, String contextPath, int backendPort,
+    static void set(HttpServletRequest client, Request forwarded, AppConfig config, String contextPath, BackendAddress backend,
             String token) {
-        List<String[]> values = values(client, config, contextPath, backendPort, token);
+        List<String[]> values = values(client, config, contextPath, backend, token);
         // added, not put: the client's copies of these headers were not copied (isManaged), and a
         // put scans every field for each one
         forwarded.headers(headers -> {
@@ -60,12 +61,12 @@ final class ForwardedHeaders {
      * absolute URLs from {@code Host} points at the front), or with {@code preserveHostHeader}
      * off the backend's own loopback address.
      */
-    static List<String[]> values(HttpServletRequest client, AppConfig config, String contextPath, int backendPort,
+    static List<String[]> values(HttpServletRequest client, AppConfig config, String contextPath, BackendAddress backend,
             String token) {
         List<String[]> values = new ArrayList<>(8);
         String authority = clientAuthority(client);
         values.add(new String[] {"Host", config.preserveHostHeader() && authority != null
-                ? authority : "127.0.0.1:" + backendPort});
+                ? authority : backend.isUnix() ? "localhost" : backend.toString()});
         values.add(new String[] {TOKEN, token});
         values.add(new String[] {"X-Forwarded-For", client.getRemoteAddr()});
         values.add(new String[] {"X-Forwarded-Proto", client.getScheme()});

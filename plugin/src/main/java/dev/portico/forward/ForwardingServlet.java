@@ -3,8 +3,6 @@ package dev.portico.forward;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Enumeration;
@@ -74,20 +72,16 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     private final transient BackendPool pool;
     private final transient BackendClient client;
-    private final transient AsynchronousChannelGroup upgradeChannels;
     private final transient AppConfig config;
     private final String appName;
     private final String contextPath;
 
-    /** @param upgradeChannels the valve's channel group, in which upgraded (WebSocket) connections to backends are opened */
-    public ForwardingServlet(String appName, String contextPath, AppConfig config, BackendPool pool, BackendClient client,
-            AsynchronousChannelGroup upgradeChannels) {
+    public ForwardingServlet(String appName, String contextPath, AppConfig config, BackendPool pool, BackendClient client) {
         this.appName = appName;
         this.contextPath = contextPath;
         this.config = config;
         this.pool = pool;
         this.client = client;
-        this.upgradeChannels = upgradeChannels;
     }
 
     /** Called by the valve's pass for every request entering the app, before it is dispatched into the app's Context. */
@@ -187,8 +181,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         boolean upgraded = false;
         try {
             // an upgraded connection stays in flight until its tunnel closes: idleTimeout and drains must see it
-            upgraded = UpgradeForwarder.forward(request, response, upgradeChannels, backend.port(), exchange.target(),
-                    ForwardedHeaders.values(request, config, contextPath, backend.port(), backend.token()),
+            upgraded = UpgradeForwarder.forward(request, response, client, backend.address(), exchange.target(),
+                    ForwardedHeaders.values(request, config, contextPath, backend.address(), backend.token()),
                     config.requestTimeout(), () -> pool.requestEnded(backend));
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
@@ -246,19 +240,13 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         }
     }
 
-    /** The backend's origin, built once per backend port: Jetty would otherwise parse an absolute URI string per request. */
-    private record Origin(int port, URI uri) {
-        Origin(int port) {
-            this(port, URI.create("http://127.0.0.1:" + port + "/"));
-        }
-    }
+    /** The last backend's target, built once per backend: Jetty would otherwise parse an absolute URI string per request. */
+    private transient volatile BackendClient.Target origin;
 
-    private transient volatile Origin origin;
-
-    private Origin origin(int port) {
-        Origin known = origin;
-        if (known == null || known.port() != port) {
-            known = new Origin(port);
+    private BackendClient.Target origin(BackendProcess backend) {
+        BackendClient.Target known = origin;
+        if (known == null || !known.address().equals(backend.address())) {
+            known = BackendClient.Target.of(backend.address());
             origin = known;
         }
         return known;
@@ -271,8 +259,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected Request newProxyRequest(HttpServletRequest request, String target) {
-        Origin to = origin(Exchange.of(request).backend().port());
-        return getHttpClient().newRequest(to.uri()).path(target)
+        return client.newRequest(origin(Exchange.of(request).backend())).path(target)
                 .method(request.getMethod())
                 .attribute(CLIENT_REQUEST_ATTRIBUTE, request)
                 .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -312,7 +299,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     @Override
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
         BackendProcess backend = Exchange.of(clientRequest).backend();
-        ForwardedHeaders.set(clientRequest, proxyRequest, config, contextPath, backend.port(), backend.token());
+        ForwardedHeaders.set(clientRequest, proxyRequest, config, contextPath, backend.address(), backend.token());
     }
 
     /** Tomcat has already answered {@code Expect: 100-continue} (or will on the first read): the body is read as any other. */

@@ -2,12 +2,7 @@ package dev.portico.forward;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousChannelGroup;
-import java.nio.channels.AsynchronousSocketChannel;
-import java.nio.channels.ShutdownChannelGroupException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +17,8 @@ import java.util.concurrent.TimeoutException;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+
+import dev.portico.process.BackendAddress;
 
 /**
  * Forwards an HTTP upgrade request — a WebSocket handshake or any other protocol switch — which
@@ -64,14 +61,18 @@ final class UpgradeForwarder {
      * @param tunnelClosed runs when the tunnel closes, if the backend switched protocols
      * @return true when the connection was upgraded (then {@code tunnelClosed} will run)
      */
-    static boolean forward(HttpServletRequest request, HttpServletResponse response, AsynchronousChannelGroup channels,
-            int port, String target, List<String[]> forwardingHeaders, Duration timeout, Runnable tunnelClosed)
+    static boolean forward(HttpServletRequest request, HttpServletResponse response, BackendClient client,
+            BackendAddress address, String target, List<String[]> forwardingHeaders, Duration timeout, Runnable tunnelClosed)
             throws IOException, ServletException {
-        AsynchronousSocketChannel backend = openBackendChannel(channels);
+        long millis = timeout.toMillis();
+        BackendChannel backend;
+        try {
+            backend = await(client.openChannel(address), millis);
+        } catch (TimeoutException e) {
+            throw new BackendTimeoutException(e);
+        }
         boolean upgraded = false;
         try {
-            long millis = timeout.toMillis();
-            await(backend.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)), millis);
             ByteBuffer head = ByteBuffer.wrap(requestHead(request, target, forwardingHeaders).getBytes(StandardCharsets.ISO_8859_1));
             while (head.hasRemaining()) {
                 await(backend.write(head), millis);
@@ -108,15 +109,6 @@ final class UpgradeForwarder {
         return upgraded;
     }
 
-    /** In the valve's own group: the JVM's default group would start a thread that outlives the valve. */
-    private static AsynchronousSocketChannel openBackendChannel(AsynchronousChannelGroup channels) throws IOException {
-        try {
-            return AsynchronousSocketChannel.open(channels);
-        } catch (ShutdownChannelGroupException e) {
-            throw new IOException("Portico is stopping", e);
-        }
-    }
-
     private static String requestHead(HttpServletRequest request, String target, List<String[]> forwardingHeaders) {
         StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(target);
         head.append(" HTTP/1.1\r\nConnection: Upgrade\r\n");
@@ -150,7 +142,7 @@ final class UpgradeForwarder {
     }
 
     /** A refused upgrade: pass the backend's answer on (Content-Length, chunked, or until close). */
-    private static void relayBody(ResponseHead answer, ByteBuffer rest, AsynchronousSocketChannel backend,
+    private static void relayBody(ResponseHead answer, ByteBuffer rest, BackendChannel backend,
             HttpServletResponse response, long millis) throws IOException, TimeoutException {
         OutputStream out = response.getOutputStream();
         BackendBytes in = new BackendBytes(rest, backend, millis);
@@ -173,10 +165,10 @@ final class UpgradeForwarder {
     /** Reads the bytes after the response head, then from the backend channel. */
     private static final class BackendBytes {
         private ByteBuffer buffer;
-        private final AsynchronousSocketChannel channel;
+        private final BackendChannel channel;
         private final long millis;
 
-        BackendBytes(ByteBuffer first, AsynchronousSocketChannel channel, long millis) {
+        BackendBytes(ByteBuffer first, BackendChannel channel, long millis) {
             this.buffer = first;
             this.channel = channel;
             this.millis = millis;

@@ -2,8 +2,8 @@ package dev.portico.forward;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousSocketChannel;
-import java.nio.channels.CompletionHandler;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,8 +20,8 @@ import org.apache.juli.logging.LogFactory;
 /**
  * After a backend switched protocols (WebSocket or any other HTTP upgrade), relays bytes both
  * ways between the client's upgraded connection and the backend socket: the client side uses
- * Servlet non-blocking I/O, the backend side an asynchronous channel, and no thread waits on an
- * idle tunnel. Each direction is a loop — read one buffer, write it, read again — so a slow
+ * Servlet non-blocking I/O, the backend side a {@link BackendChannel} on the forwarding client's
+ * selector (a port or a Unix domain socket alike), and no thread waits on an idle tunnel. Each direction is a loop — read one buffer, write it, read again — so a slow
  * reader on either side slows its writer (back-pressure) instead of filling memory.
  * The end of one direction is passed on as a half-close; an error closes both.
  */
@@ -31,7 +31,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
 
     private static final int BUFFER_SIZE = 16 * 1024;
 
-    private AsynchronousSocketChannel backend;
+    private BackendChannel backend;
     private ByteBuffer early;
     private WebConnection client;
     private volatile boolean closed;
@@ -42,7 +42,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     }
 
     /** @param closed runs once when the tunnel closes, from either end: the upgraded request is in flight until then */
-    void attach(AsynchronousSocketChannel backendChannel, ByteBuffer bytesAfterHead, Runnable closed) {
+    void attach(BackendChannel backendChannel, ByteBuffer bytesAfterHead, Runnable closed) {
         this.backend = backendChannel;
         this.early = bytesAfterHead;
         this.onClose.set(closed);
@@ -82,11 +82,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             return;
         }
         closed = true;
-        try {
-            backend.close();
-        } catch (IOException ignored) {
-            // already closed
-        }
+        backend.close();
         try {
             if (client != null) {
                 client.close();
@@ -101,7 +97,9 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
      * not be polled from any other thread (its read buffer is not guarded against a concurrent
      * dispatch), so each chunk is written to the backend before the next is read. A loopback
      * write completes at once unless the backend has stopped reading; only then does the thread
-     * wait, which is the back-pressure the client feels.
+     * wait, which is the back-pressure the client feels. (Known limit: while it waits it holds the
+     * client's connection, so a backend that stops reading until its own answer is taken — an
+     * echo of a burst larger than the socket buffers, which are small on a Unix socket — stalls.)
      */
     private final class ClientToBackend implements ReadListener {
         private final ServletInputStream in;
@@ -119,10 +117,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
                     if (n < 0) {
                         return; // onAllDataRead follows
                     }
-                    ByteBuffer chunk = ByteBuffer.wrap(bytes, 0, n);
-                    while (chunk.hasRemaining()) {
-                        backend.write(chunk).get();
-                    }
+                    backend.write(ByteBuffer.wrap(bytes, 0, n)).get();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -136,7 +131,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         public void onAllDataRead() {
             try {
                 backend.shutdownOutput();
-            } catch (IOException e) {
+            } catch (RuntimeException e) {
                 close(e);
             }
         }
@@ -152,7 +147,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
      * the client can take more. Every write and flush directly follows an {@code isReady()} that
      * said yes, as Tomcat requires; when it says no, {@code onWritePossible} resumes the loop.
      */
-    private final class BackendToClient implements WriteListener, CompletionHandler<Integer, Void> {
+    private final class BackendToClient implements WriteListener {
         private final ServletOutputStream out;
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
         private ByteBuffer pending;
@@ -171,53 +166,76 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             drain();
         }
 
-        @Override
-        public void completed(Integer read, Void attachment) {
-            if (read < 0) {
-                close();
-                return;
-            }
+        /** A read that completed later, on the client's selector: on with the loop. */
+        private void read(Integer read, Throwable failure) {
             synchronized (this) {
-                reading = false;
-                buffer.flip();
-                pending = buffer;
+                if (!took(read, failure)) {
+                    return;
+                }
             }
             drain();
         }
 
-        private synchronized void drain() {
-            if (closed) {
-                return;
+        /** @return true when the bytes read are now pending for the client; false when the tunnel closed */
+        private boolean took(Integer read, Throwable failure) {
+            if (failure != null) {
+                close(failure instanceof CompletionException ? failure.getCause() : failure);
+                return false;
             }
-            try {
-                if (pending != null) {
-                    if (!out.isReady()) {
-                        return;
-                    }
-                    out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
-                    pending = null;
-                    unflushed = true;
-                }
-                if (unflushed) {
-                    if (!out.isReady()) {
-                        return;
-                    }
-                    out.flush();
-                    unflushed = false;
-                }
-                if (!reading && out.isReady()) {
-                    reading = true;
-                    buffer.clear();
-                    backend.read(buffer, null, this);
-                }
-            } catch (IOException | RuntimeException e) {
-                close(e);
+            if (read < 0) {
+                close();
+                return false;
             }
+            reading = false;
+            buffer.flip();
+            pending = buffer;
+            return true;
         }
 
-        @Override
-        public void failed(Throwable failure, Void attachment) {
-            close(failure);
+        private synchronized void drain() {
+            while (!closed) {
+                try {
+                    if (pending != null) {
+                        if (!out.isReady()) {
+                            return;
+                        }
+                        out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
+                        pending = null;
+                        unflushed = true;
+                    }
+                    if (unflushed) {
+                        if (!out.isReady()) {
+                            return;
+                        }
+                        out.flush();
+                        unflushed = false;
+                    }
+                    if (reading || !out.isReady()) {
+                        return;
+                    }
+                    reading = true;
+                    buffer.clear();
+                    CompletableFuture<Integer> next = backend.read(buffer);
+                    if (!next.isDone()) {
+                        next.whenComplete(this::read);
+                        return;
+                    }
+                    // bytes were there already: relay them in this loop rather than by recursion
+                    Integer read = null;
+                    Throwable failure = null;
+                    try {
+                        read = next.join();
+                    } catch (CompletionException e) {
+                        failure = e;
+                    }
+                    if (!took(read, failure)) {
+                        return;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    close(e);
+                    return;
+                }
+            }
         }
 
         @Override

@@ -53,10 +53,12 @@ public record AppStatus(String model, String state, String description, long gen
     /**
      * One backend process.
      *
+     * @param port the loopback port it listens on, or -1 when it listens on {@code socket}
+     * @param socket the Unix domain socket it listens on (transport="unix"), or null
      * @param state {@code starting}, {@code ready}, {@code draining}, {@code ejected}, {@code stopped}
      * @param residentBytes resident memory of the process and its descendants, or -1 when unknown
      */
-    public record ProcessStatus(long pid, int port, String state, long generation, long requests, int inFlight,
+    public record ProcessStatus(long pid, int port, java.nio.file.Path socket, String state, long generation, long requests, int inFlight,
             Instant startedAt, Instant readyAt, long residentBytes, Failure lastFailure) {
     }
 }

@@ -82,8 +82,9 @@ final class StatusHtml {
         html.append("</tr>\n");
         for (AppStatus.ProcessStatus process : status.processes()) {
             Instant up = process.readyAt() != null ? process.readyAt() : process.startedAt();
-            html.append("<tr class=\"process\"><td>pid ").append(process.pid()).append("</td><td>port ")
-                    .append(process.port()).append("</td><td class=\"").append(escape(process.state())).append("\">")
+            html.append("<tr class=\"process\"><td>pid ").append(process.pid()).append("</td><td>")
+                    .append(process.socket() != null ? "socket " + escape(process.socket().toString())
+                            : "port " + process.port()).append("</td><td class=\"").append(escape(process.state())).append("\">")
                     .append(escape(process.state())).append("</td>");
             number(html, process.requests());
             html.append("<td></td>");

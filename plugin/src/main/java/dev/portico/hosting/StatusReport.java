@@ -130,7 +130,8 @@ public final class StatusReport {
                     .field("description", status.description())
                     .field("generation", status.generation())
                     .field("pid", main == null ? null : main.pid())
-                    .field("port", main == null ? null : main.port())
+                    .field("port", main == null || main.socket() != null ? null : main.port())
+                    .field("socket", main == null || main.socket() == null ? null : main.socket().toString())
                     .field("startedAt", main == null ? null : main.startedAt())
                     .field("starts", status.starts())
                     .field("crashes", status.crashes())
@@ -148,7 +149,9 @@ public final class StatusReport {
             for (AppStatus.ProcessStatus process : status.processes()) {
                 json.raw(firstProcess ? "{" : ",{");
                 firstProcess = false;
-                json.field("pid", process.pid()).field("port", process.port()).field("state", process.state())
+                json.field("pid", process.pid()).field("port", process.socket() != null ? null : process.port())
+                        .field("socket", process.socket() == null ? null : process.socket().toString())
+                        .field("state", process.state())
                         .field("generation", process.generation()).field("requests", process.requests())
                         .field("inFlight", process.inFlight()).field("startedAt", process.startedAt())
                         .field("readyAt", process.readyAt())

@@ -87,6 +87,12 @@ public final class ManagedApp {
         return status().processes().stream().map(p -> Integer.toString(p.port())).collect(Collectors.joining(","));
     }
 
+    /** The backend processes' Unix domain sockets (transport="unix"), comma-separated, in the order of {@link #getPids()}. */
+    public String getSockets() {
+        return status().processes().stream().map(p -> p.socket() == null ? "" : p.socket().toString())
+                .collect(Collectors.joining(","));
+    }
+
     public long getRequests() {
         return slot.metrics().snapshot().requests();
     }

@@ -44,6 +44,12 @@ public final class ManagedProcess {
         return status == null ? -1 : status.port();
     }
 
+    /** The Unix domain socket it listens on (transport="unix"), or empty. */
+    public String getSocket() {
+        AppStatus.ProcessStatus status = status();
+        return status == null || status.socket() == null ? "" : status.socket().toString();
+    }
+
     public String getState() {
         AppStatus.ProcessStatus status = status();
         return status == null ? "stopped" : status.state();

@@ -1,7 +1,6 @@
 package dev.portico.outofprocess;
 
 import java.io.IOException;
-import java.nio.channels.AsynchronousChannelGroup;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,18 +47,15 @@ public final class OutOfProcessApp implements HostedApp {
     private StandardContext context;
     private boolean removed;
 
-    /**
-     * @param upgradeChannels the valve's channel group for upgrade (WebSocket) connections to backends
-     */
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container,
-            BackendClient client, AsynchronousChannelGroup upgradeChannels, BackendPool.Services services) {
+            BackendClient client, BackendPool.Services services) {
         this.source = source;
         this.config = config;
         this.container = container;
         long generation = GENERATIONS.incrementAndGet();
         this.version = String.format("%019d", generation);
         this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
-        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client, upgradeChannels);
+        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client);
     }
 
     /** This generation's Context, added to the internal Host on first use; null once the app was stopped for good. */

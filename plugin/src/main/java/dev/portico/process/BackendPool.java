@@ -2,9 +2,7 @@ package dev.portico.process;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -37,6 +35,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
+import dev.portico.config.BackendTransport;
 import dev.portico.config.PoolConfig;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostingEvents;
@@ -77,10 +76,11 @@ public final class BackendPool {
      * @param blockingExecutor launches and stops, which wait for processes
      * @param outputThreads the threads that drain each process's output
      * @param events who is told of every start, exit and failure
-     * @param httpProbe the GET of readiness and health checks
+     * @param httpProbe the GET of readiness and health checks, and the shutdown message
+     * @param sockets where the sockets of transport="unix" processes are made
      */
     public record Services(ChildRegistry registry, ScheduledExecutorService scheduler, Executor blockingExecutor,
-            ThreadFactory outputThreads, HostingEvents events, HttpProbe httpProbe, Clock clock) {
+            ThreadFactory outputThreads, HostingEvents events, HttpProbe httpProbe, SocketDirectory sockets, Clock clock) {
     }
 
     private static final Log log = LogFactory.getLog(BackendPool.class);
@@ -429,11 +429,13 @@ public final class BackendPool {
             return new LaunchFailure(new StartFailure(sm.getString("pool.vetoed", appName, vetoed.getMessage()), "",
                     null), true);
         }
-        int port;
+        String route = HexFormat.of().formatHex(randomBytes(8));
+        BackendAddress address;
         Process process;
         try {
-            port = freeLoopbackPort();
-            process = launcher.start(port, token, arguments, environment);
+            address = config.transport() == BackendTransport.UNIX ? BackendAddress.unix(services.sockets().socketFor(route))
+                    : BackendAddress.tcp(freeLoopbackPort());
+            process = launcher.start(address, token, arguments, environment);
         } catch (IOException e) {
             return new LaunchFailure(new StartFailure(sm.getString("pool.launchFailed", appName,
                     String.join(" ", launcher.command()), config.appDirectory(), e.getMessage()), "", null), false);
@@ -441,8 +443,7 @@ public final class BackendPool {
         services.registry().add(process.toHandle(), appName);
         OutputCapture output = OutputCapture.start(process.getInputStream(), config, process.pid(), appName,
                 services.outputThreads());
-        BackendProcess backend = new BackendProcess(process, port, token, output, generation,
-                HexFormat.of().formatHex(randomBytes(8)));
+        BackendProcess backend = new BackendProcess(process, address, token, output, generation, route);
         boolean keep;
         synchronized (this) {
             keep = state == State.ACTIVE;
@@ -460,7 +461,7 @@ public final class BackendPool {
             ProcessTree.of(process.toHandle()).killNow();
             return null;
         }
-        log.info(sm.getString("pool.launched", appName, String.valueOf(process.pid()), String.valueOf(port),
+        log.info(sm.getString("pool.launched", appName, String.valueOf(process.pid()), address.toString(),
                 String.valueOf(generation)));
         long deadline = System.nanoTime() + config.startupTimeLimit().toNanos();
         services.scheduler().execute(() -> probe(backend, deadline, 1));
@@ -511,7 +512,7 @@ public final class BackendPool {
             Runnable again = () -> services.scheduler().schedule(() -> probe(backend, deadline, next), delayMillis,
                     TimeUnit.MILLISECONDS);
             if (pool.readinessPath() == null) {
-                if (accepts(backend.port())) {
+                if (backend.address().accepts(250)) {
                     becameReady(backend);
                 } else {
                     again.run();
@@ -520,7 +521,7 @@ public final class BackendPool {
             }
             long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             Duration timeout = Duration.ofMillis(Math.min(PROBE_TIMEOUT.toMillis(), left));
-            services.httpProbe().get(backend.port(), contextPath + pool.readinessPath(), backend.token(), timeout)
+            services.httpProbe().get(backend.address(), contextPath + pool.readinessPath(), backend.token(), timeout)
                     .whenComplete((status, error) -> {
                         if (error == null && status >= 200 && status < 300) {
                             becameReady(backend);
@@ -546,15 +547,6 @@ public final class BackendPool {
         }
     }
 
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 250);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     private void becameReady(BackendProcess backend) {
         List<Runnable> after = new ArrayList<>();
         List<CompletableFuture<BackendProcess>> served;
@@ -575,7 +567,7 @@ public final class BackendPool {
         Duration took = Duration.between(backend.started(), Instant.now());
         log.info(sm.getString("pool.ready", appName, backend, String.valueOf(took.toMillis()),
                 pool.readinessPath() == null ? "" : " " + pool.readinessPath()));
-        runQuietly(() -> services.events().processReady(appName, generation, backend.pid(), backend.port(), took));
+        runQuietly(() -> services.events().processReady(appName, generation, backend.pid(), backend.address().port(), took));
         for (CompletableFuture<BackendProcess> waiter : served) {
             BackendProcess chosen = choose(nowReady, null, null);
             waiter.complete(chosen != null ? chosen : backend);
@@ -693,6 +685,8 @@ public final class BackendPool {
 
     private void onExit(BackendProcess backend) {
         services.registry().remove(backend.process().toHandle());
+        // a process that died leaves its socket behind; nothing will ever listen there again
+        SocketDirectory.remove(backend.address());
         backend.output().awaitEnd(500);
         int exitCode = backend.process().exitValue();
         boolean starting = backend.state() == BackendProcess.State.STARTING;
@@ -789,7 +783,7 @@ public final class BackendPool {
         leaving.add(backend);
         publishReady();
         after.add(() -> services.blockingExecutor().execute(() ->
-                backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit())));
+                backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit(), services.httpProbe())));
     }
 
     /** Lock held. */
@@ -865,8 +859,8 @@ public final class BackendPool {
 
     private void healthCheck(BackendProcess backend) {
         CompletableFuture<Boolean> passed = pool.readinessPath() == null
-                ? CompletableFuture.supplyAsync(() -> accepts(backend.port()), services.blockingExecutor())
-                : services.httpProbe().get(backend.port(), contextPath + pool.readinessPath(), backend.token(),
+                ? CompletableFuture.supplyAsync(() -> backend.address().accepts(250), services.blockingExecutor())
+                : services.httpProbe().get(backend.address(), contextPath + pool.readinessPath(), backend.token(),
                         PROBE_TIMEOUT).handle((status, error) -> error == null && status >= 200 && status < 300);
         passed.thenAccept(ok -> {
             int failedInARow;
@@ -934,7 +928,7 @@ public final class BackendPool {
         for (BackendProcess backend : stopping) {
             backend.state(backend.state() == BackendProcess.State.STOPPED ? BackendProcess.State.STOPPED
                     : BackendProcess.State.DRAINING);
-            done.add(runAsync(() -> backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit())));
+            done.add(runAsync(() -> backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit(), services.httpProbe())));
         }
         return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
             List<Runnable> after = new ArrayList<>();

@@ -1,13 +1,12 @@
 package dev.portico.process;
 
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -36,7 +35,7 @@ public final class BackendProcess {
     private static final StringManager sm = StringManager.getManager(BackendProcess.class);
 
     private final Process process;
-    private final int port;
+    private final BackendAddress address;
     private final String token;
     private final Instant started;
     private final OutputCapture output;
@@ -51,9 +50,10 @@ public final class BackendProcess {
     private volatile AppStatus.Failure lastFailure;
     private int failedHealthChecks;
 
-    BackendProcess(Process process, int port, String token, OutputCapture output, long generation, String route) {
+    BackendProcess(Process process, BackendAddress address, String token, OutputCapture output, long generation,
+            String route) {
         this.process = process;
-        this.port = port;
+        this.address = address;
         this.token = token;
         this.output = output;
         this.generation = generation;
@@ -61,8 +61,8 @@ public final class BackendProcess {
         this.started = Instant.now();
     }
 
-    public int port() {
-        return port;
+    public BackendAddress address() {
+        return address;
     }
 
     public String token() {
@@ -183,7 +183,7 @@ public final class BackendProcess {
     }
 
     AppStatus.ProcessStatus status() {
-        return new AppStatus.ProcessStatus(pid(), port, state.name().toLowerCase(java.util.Locale.ROOT)
+        return new AppStatus.ProcessStatus(pid(), address.port(), address.socket(), state.name().toLowerCase(java.util.Locale.ROOT)
                 + (retiring && state == State.READY ? " (being replaced)" : ""), generation, requests.get(),
                 inFlight.get(), started, readyAt, state == State.STOPPED ? -1 : residentBytes(), lastFailure);
     }
@@ -192,7 +192,7 @@ public final class BackendProcess {
      * Waits up to {@code limit} for the requests in flight, then stops the process: the shutdown
      * request, SIGTERM, and at the end of {@code limit} SIGKILL to the whole tree. Blocks.
      */
-    void drainAndStop(String appName, String contextPath, Duration limit) {
+    void drainAndStop(String appName, String contextPath, Duration limit, HttpProbe http) {
         long deadline = System.nanoTime() + limit.toNanos();
         while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
             sleep(10);
@@ -200,17 +200,17 @@ public final class BackendProcess {
         if (inFlight.get() > 0) {
             log.warn(sm.getString("backend.drainTimeout", appName, this, String.valueOf(inFlight.get())));
         }
-        terminate(appName, contextPath, limit);
+        terminate(appName, contextPath, limit, http);
         state = State.STOPPED;
     }
 
-    private void terminate(String appName, String contextPath, Duration limit) {
+    private void terminate(String appName, String contextPath, Duration limit, HttpProbe http) {
         ProcessHandle handle = process.toHandle();
         ProcessTree tree = ProcessTree.of(handle);
         long limitNanos = limit.toNanos();
         long begin = System.nanoTime();
         if (handle.isAlive() && limitNanos > 0) {
-            if (requestShutdown(contextPath, Math.min(1000, limit.toMillis()))) {
+            if (requestShutdown(http, contextPath, Math.min(1000, limit.toMillis()))) {
                 waitForExit(handle, tree, begin + limitNanos / 2);
             }
             if (handle.isAlive()) {
@@ -227,25 +227,20 @@ public final class BackendProcess {
         }
         // the process is gone, so its output closes: let the pump thread end before the app's Context does
         output.awaitEnd(500);
+        SocketDirectory.remove(address);
         log.info(sm.getString("backend.stopped", appName, this));
     }
 
-    private boolean requestShutdown(String contextPath, long timeoutMillis) {
+    /** The authenticated shutdown message (backend-contract.md), over the process's own transport. */
+    private boolean requestShutdown(HttpProbe http, String contextPath, long timeoutMillis) {
         try {
-            URI uri = URI.create("http://127.0.0.1:" + port + contextPath + "/.portico/shutdown");
-            HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
-            connection.setRequestMethod("POST");
-            connection.setConnectTimeout((int) timeoutMillis);
-            connection.setReadTimeout((int) timeoutMillis);
-            connection.setRequestProperty("X-Portico-Token", token);
-            connection.setRequestProperty("X-Portico-Event", "shutdown");
-            connection.setFixedLengthStreamingMode(0);
-            connection.setDoOutput(true);
-            connection.getOutputStream().close();
-            int status = connection.getResponseCode();
-            connection.disconnect();
+            int status = http.shutdown(address, contextPath + "/.portico/shutdown", token, Duration.ofMillis(timeoutMillis))
+                    .get(timeoutMillis + 250, TimeUnit.MILLISECONDS);
             return status >= 200 && status < 300;
-        } catch (IOException | RuntimeException e) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
             return false;
         }
     }
@@ -267,6 +262,6 @@ public final class BackendProcess {
 
     @Override
     public String toString() {
-        return "pid " + pid() + " on 127.0.0.1:" + port;
+        return "pid " + pid() + " on " + address;
     }
 }

@@ -64,7 +64,7 @@ final class ProcessLauncher {
      * @param extraArguments appended to the command line as given (from the processStarting hooks)
      * @param extraEnvironment added to the environment after the app's own variables, below Portico's
      */
-    Process start(int port, String token, List<String> extraArguments, Map<String, String> extraEnvironment)
+    Process start(BackendAddress address, String token, List<String> extraArguments, Map<String, String> extraEnvironment)
             throws IOException {
         ProcessBuilder builder = new ProcessBuilder()
                 .directory(config.appDirectory().toFile())
@@ -72,7 +72,8 @@ final class ProcessLauncher {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = builder.environment();
         Map<String, String> contract = Map.of(
-                BackendEnvironment.PORT, Integer.toString(port),
+                address.isUnix() ? BackendEnvironment.SOCKET : BackendEnvironment.PORT,
+                address.isUnix() ? address.socket().toString() : Integer.toString(address.port()),
                 BackendEnvironment.TOKEN, token,
                 BackendEnvironment.PATH_BASE, contextPath,
                 BackendEnvironment.PARENT_PID, Long.toString(ProcessHandle.current().pid()),

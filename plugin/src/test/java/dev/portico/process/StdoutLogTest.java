@@ -28,6 +28,7 @@ class StdoutLogTest {
         return new AppConfig(dir, null, false, HostingModel.OUT_OF_PROCESS, "x", List.of(), Map.of(), true,
                 dir.resolve("logs/stdout"), maxSize, maxFiles, Duration.ofSeconds(1), Duration.ofSeconds(1), 1,
                 Duration.ofSeconds(1), false, false, "NONE", List.of(), List.of(), false, true,
+                dev.portico.config.BackendTransport.TCP,
                 dev.portico.config.PoolConfig.DEFAULT);
     }
 

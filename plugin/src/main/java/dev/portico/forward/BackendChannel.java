@@ -1,0 +1,99 @@
+package dev.portico.forward;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * A raw byte connection to a backend, over TCP or a Unix domain socket alike: what an upgraded
+ * (WebSocket) request is relayed over once the backend has switched protocols. It is an endpoint
+ * of the forwarding client's own {@code ClientConnector} (Java's asynchronous socket channels have
+ * no Unix domain sockets), so reads wait on the client's selector and hold no thread, and the
+ * tunnel is written against one interface whichever transport the app uses.
+ *
+ * <p>One read and one write may be outstanding at a time (one per direction of a tunnel).
+ */
+final class BackendChannel implements AutoCloseable {
+
+    private final EndPoint endPoint;
+    private final Runnable onClose;
+
+    BackendChannel(EndPoint endPoint, Runnable onClose) {
+        this.endPoint = endPoint;
+        this.onClose = onClose;
+        // an idle tunnel is a quiet WebSocket, not a dead backend: it stays open until an end closes it
+        endPoint.setIdleTimeout(0);
+    }
+
+    /**
+     * Reads what has arrived, waiting (without a thread) until something has.
+     *
+     * @param into a buffer with room from its position to its limit; its position moves past the bytes read
+     * @return the number of bytes read, or -1 when the backend has closed its end
+     */
+    CompletableFuture<Integer> read(ByteBuffer into) {
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        readNow(into, result);
+        return result;
+    }
+
+    private void readNow(ByteBuffer into, CompletableFuture<Integer> result) {
+        try {
+            // Jetty fills after a buffer's limit: an empty view of the free space
+            ByteBuffer room = into.slice().limit(0);
+            int read = endPoint.fill(room);
+            if (read != 0) {
+                if (read > 0) {
+                    into.position(into.position() + read);
+                }
+                result.complete(read);
+                return;
+            }
+            endPoint.fillInterested(Callback.from(() -> readNow(into, result), result::completeExceptionally));
+        } catch (IOException | RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+    }
+
+    /** Writes all of {@code buffer}'s remaining bytes; completes when the kernel has taken them. */
+    CompletableFuture<Void> write(ByteBuffer buffer) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            endPoint.write(Callback.from(() -> done.complete(null), done::completeExceptionally), buffer);
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    /** The client has finished sending: a half-close, so that the backend reads its end. */
+    void shutdownOutput() {
+        endPoint.shutdownOutput();
+    }
+
+    @Override
+    public void close() {
+        endPoint.close();
+        onClose.run();
+    }
+
+    /**
+     * The Jetty connection of a backend channel: it only holds the endpoint. Bytes are read by
+     * {@link BackendChannel#read}, never by Jetty calling {@link #onFillable}.
+     */
+    static final class Holder extends AbstractConnection {
+
+        Holder(EndPoint endPoint, java.util.concurrent.Executor executor) {
+            super(endPoint, executor);
+        }
+
+        @Override
+        public void onFillable() {
+            // no fill interest is ever registered through this connection
+        }
+    }
+}
