@@ -17,6 +17,8 @@ import java.util.logging.Logger;
 public record PorticoEnvironment(String token, String pathBase, OptionalLong parentPid) {
 
     public static final String PORT = "PORTICO_PORT";
+    /** Set instead of {@link #PORT} when the app has transport="unix": the socket path to listen on. */
+    public static final String SOCKET = "PORTICO_SOCKET";
     public static final String TOKEN = "PORTICO_TOKEN";
     public static final String PATH_BASE = "PORTICO_PATH_BASE";
     public static final String PARENT_PID = "PORTICO_PARENT_PID";

@@ -105,8 +105,16 @@ final class EmbeddedWebappServer {
 
     private void openPort() throws StartupFailure {
         connector = new Connector("HTTP/1.1");
-        connector.setPort(config.port());
-        connector.setProperty("address", LOOPBACK);
+        String where;
+        if (config.socket() != null) {
+            // transport="unix": the NIO connector binds the socket Portico named, in its private directory
+            connector.setProperty("unixDomainSocketPath", config.socket().toString());
+            where = config.socket().toString();
+        } else {
+            connector.setPort(config.port());
+            connector.setProperty("address", LOOPBACK);
+            where = LOOPBACK + ":" + config.port();
+        }
         // Only Portico's forwarder (a pool of keep-alive connections) talks to this loopback port:
         // Tomcat's default of 100 requests per connection would make it reconnect every 100 requests.
         connector.setProperty("maxKeepAliveRequests", "-1");
@@ -116,11 +124,10 @@ final class EmbeddedWebappServer {
             // The service is started, so this starts (binds) the connector at once.
             tomcat.getService().addConnector(connector);
         } catch (RuntimeException e) {
-            throw new StartupFailure("cannot listen on " + LOOPBACK + ":" + config.port(), e);
+            throw new StartupFailure("cannot listen on " + where, e);
         }
-        if (connector.getState() != LifecycleState.STARTED || connector.getLocalPort() <= 0) {
-            throw new StartupFailure("cannot listen on " + LOOPBACK + ":" + config.port()
-                    + "; see the log above");
+        if (connector.getState() != LifecycleState.STARTED || (config.socket() == null && connector.getLocalPort() <= 0)) {
+            throw new StartupFailure("cannot listen on " + where + "; see the log above");
         }
     }
 

@@ -11,12 +11,13 @@ import java.util.Map;
  * The WAR runner's command line and environment, checked before anything starts.
  *
  * @param app         the .war file or exploded web application directory
- * @param port        the loopback port to listen on ({@code 0}: any free port, for manual runs)
+ * @param port        the loopback port to listen on ({@code 0}: any free port, for manual runs); -1 with a socket
+ * @param socket      the Unix domain socket to listen on instead ({@code PORTICO_SOCKET}), or {@code null}
  * @param pathBase    the context path, {@code ""} for the root application
  * @param workDir     Tomcat's base directory, or {@code null} for a fresh temporary one
  * @param environment the whole environment, handed to the integration
  */
-record RunnerConfig(Path app, int port, String pathBase, Path workDir,
+record RunnerConfig(Path app, int port, Path socket, String pathBase, Path workDir,
                     Map<String, String> environment) {
 
     static RunnerConfig parse(String[] args, Map<String, String> environment) {
@@ -24,8 +25,10 @@ record RunnerConfig(Path app, int port, String pathBase, Path workDir,
             throw new IllegalArgumentException(
                     "expected exactly one argument: a .war file or an exploded web application directory");
         }
-        return new RunnerConfig(app(args[0]), port(environment), pathBase(environment),
-                workDir(environment), environment);
+        String socket = environment.get(PorticoEnvironment.SOCKET);
+        boolean unix = socket != null && !socket.isBlank();
+        return new RunnerConfig(app(args[0]), unix ? -1 : port(environment), unix ? Path.of(socket) : null,
+                pathBase(environment), workDir(environment), environment);
     }
 
     private static Path app(String argument) {
@@ -84,7 +87,7 @@ record RunnerConfig(Path app, int port, String pathBase, Path workDir,
     @Override
     public String toString() {
         // The environment holds the token.
-        return "RunnerConfig[app=" + app + ", port=" + port + ", pathBase=" + pathBase
+        return "RunnerConfig[app=" + app + ", port=" + port + ", socket=" + socket + ", pathBase=" + pathBase
                 + ", workDir=" + workDir + "]";
     }
 }
