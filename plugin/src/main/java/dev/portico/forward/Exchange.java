@@ -424,6 +424,16 @@ final class Exchange implements AsyncListener {
         catalinaResponse.setSuspended(false);
     }
 
+    /** Tomcat reported that writing to the client failed (to the response's write listener). */
+    void clientLeft() {
+        lock.lock();
+        try {
+            clientFailed = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True when writing to the client failed: it went away, and Tomcat ends the cycle. */
     boolean clientFailed() {
         lock.lock();

@@ -190,8 +190,14 @@ final class ResponseStreamer implements WriteListener {
         }
     }
 
+    /**
+     * Tomcat failed a write it had pending: the client went away (it stopped reading, then reset).
+     * The exchange learns it first, so that the backend response this aborts is not taken for
+     * the backend's failure (a gateway failure counted against a healthy process).
+     */
     @Override
     public void onError(Throwable failure) {
+        exchange.clientLeft();
         fail(failure);
     }
 
