@@ -2,9 +2,9 @@ package dev.portico.forward;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.servlet.ReadListener;
@@ -30,11 +30,18 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     private static final Log log = LogFactory.getLog(UpgradeTunnel.class);
 
     private static final int BUFFER_SIZE = 16 * 1024;
+    /** Client bytes waiting for the backend before reading pauses. */
+    static final long QUEUE_LIMIT = 256 * 1024;
+    /** How long the container thread waits for the backend to take some of them before it lets go of the connection. */
+    static final long QUEUE_WAIT_MILLIS = 10;
 
     private BackendChannel backend;
     private ByteBuffer early;
     private WebConnection client;
     private volatile boolean closed;
+    private ClientToBackend toBackend;
+    /** The client's output said not ready: Tomcat owes a write event, which it can deliver only once no read event holds the connection. */
+    private volatile boolean clientOutputBlocked;
     private final AtomicReference<Runnable> onClose = new AtomicReference<>();
 
     /** Tomcat creates the handler; Portico hands it the backend before Tomcat calls {@link #init}. */
@@ -54,7 +61,8 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         try {
             ServletInputStream in = connection.getInputStream();
             ServletOutputStream out = connection.getOutputStream();
-            in.setReadListener(new ClientToBackend(in));
+            toBackend = new ClientToBackend(in);
+            in.setReadListener(toBackend);
             out.setWriteListener(new BackendToClient(out));
         } catch (IOException | RuntimeException e) {
             close(e);
@@ -93,17 +101,24 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     }
 
     /**
-     * Client → backend, on the container thread Tomcat calls us on: Tomcat's upgraded input may
-     * not be polled from any other thread (its read buffer is not guarded against a concurrent
-     * dispatch), so each chunk is written to the backend before the next is read. A loopback
-     * write completes at once unless the backend has stopped reading; only then does the thread
-     * wait, which is the back-pressure the client feels. (Known limit: while it waits it holds the
-     * client's connection, so a backend that stops reading until its own answer is taken — an
-     * echo of a burst larger than the socket buffers, which are small on a Unix socket — stalls.)
+     * Client → backend. Tomcat's upgraded input may only be read on the container thread Tomcat
+     * calls us on (its read buffer is not guarded against a concurrent dispatch), and that thread
+     * holds the client's connection: while it waits, Tomcat cannot deliver the write event the
+     * other direction needs. So it never waits long. What it reads is queued for the backend and
+     * written from there by whichever thread finishes the previous write; reading goes on while
+     * less than {@value #QUEUE_LIMIT} bytes wait. Past that (the backend is not reading) the
+     * thread waits for room at most {@value #QUEUE_WAIT_MILLIS} ms, and not at all once the other
+     * direction is waiting for Tomcat's write event; then it returns without reading: Tomcat asks
+     * for the connection's next read event itself, and meanwhile delivers the write events an
+     * echoing backend's answer waits for. (Waiting for each write instead stalled an echoed burst
+     * larger than the socket buffers: 1 MiB over a Unix socket, 32 MiB over TCP.)
      */
     private final class ClientToBackend implements ReadListener {
         private final ServletInputStream in;
-        private final byte[] bytes = new byte[BUFFER_SIZE];
+        private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
+        private long queued;
+        private boolean writing;
+        private boolean ended;
 
         ClientToBackend(ServletInputStream in) {
             this.in = in;
@@ -113,22 +128,93 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         public void onDataAvailable() {
             try {
                 while (!closed && in.isReady()) {
+                    if (!roomWithin(QUEUE_WAIT_MILLIS)) {
+                        return;
+                    }
+                    byte[] bytes = new byte[BUFFER_SIZE];
                     int n = in.read(bytes);
                     if (n < 0) {
                         return; // onAllDataRead follows
                     }
-                    backend.write(ByteBuffer.wrap(bytes, 0, n)).get();
+                    if (n > 0) {
+                        send(ByteBuffer.wrap(bytes, 0, n));
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 close(e);
-            } catch (IOException | ExecutionException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 close(e);
             }
         }
 
+        private synchronized boolean roomWithin(long millis) throws InterruptedException {
+            long deadline = System.nanoTime() + millis * 1_000_000;
+            while (queued >= QUEUE_LIMIT && !closed) {
+                if (clientOutputBlocked) {
+                    return false;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left / 1_000_000, (int) (left % 1_000_000));
+            }
+            return true;
+        }
+
+        private void send(ByteBuffer chunk) {
+            synchronized (this) {
+                queue.add(chunk);
+                queued += chunk.remaining();
+                if (writing) {
+                    return;
+                }
+                writing = true;
+            }
+            writeNext(chunk);
+        }
+
+        /** Writes {@code chunk} (the head of the queue), then the next one, until the queue is empty. */
+        private void writeNext(ByteBuffer chunk) {
+            int length = chunk.remaining();
+            backend.write(chunk).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    close(failure instanceof CompletionException ? failure.getCause() : failure);
+                    return;
+                }
+                ByteBuffer next;
+                boolean shutdown = false;
+                synchronized (this) {
+                    queue.poll();
+                    queued -= length;
+                    notifyAll();
+                    next = queue.peek();
+                    if (next == null) {
+                        writing = false;
+                        shutdown = ended;
+                    }
+                }
+                if (next != null) {
+                    writeNext(next);
+                } else if (shutdown) {
+                    shutdownBackendOutput();
+                }
+            });
+        }
+
         @Override
         public void onAllDataRead() {
+            synchronized (this) {
+                ended = true;
+                if (writing) {
+                    return; // the last write passes the end on
+                }
+            }
+            shutdownBackendOutput();
+        }
+
+        private void shutdownBackendOutput() {
             try {
                 backend.shutdownOutput();
             } catch (RuntimeException e) {
@@ -136,10 +222,28 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             }
         }
 
+        /** The other direction now waits for Tomcat's write event: a read event waiting for room lets go. */
+        synchronized void wake() {
+            notifyAll();
+        }
+
         @Override
         public void onError(Throwable failure) {
             close(failure);
         }
+    }
+
+    /** Whether the client's output is ready; when it is not, Tomcat owes a write event, and a read event waiting for room must let go of the connection. */
+    private boolean clientReady(ServletOutputStream out) {
+        if (out.isReady()) {
+            return true;
+        }
+        clientOutputBlocked = true;
+        ClientToBackend reader = toBackend;
+        if (reader != null) {
+            reader.wake();
+        }
+        return false;
     }
 
     /**
@@ -163,6 +267,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
 
         @Override
         public void onWritePossible() {
+            clientOutputBlocked = false;
             drain();
         }
 
@@ -196,7 +301,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             while (!closed) {
                 try {
                     if (pending != null) {
-                        if (!out.isReady()) {
+                        if (!clientReady(out)) {
                             return;
                         }
                         out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
@@ -204,13 +309,13 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
                         unflushed = true;
                     }
                     if (unflushed) {
-                        if (!out.isReady()) {
+                        if (!clientReady(out)) {
                             return;
                         }
                         out.flush();
                         unflushed = false;
                     }
-                    if (reading || !out.isReady()) {
+                    if (reading || !clientReady(out)) {
                         return;
                     }
                     reading = true;

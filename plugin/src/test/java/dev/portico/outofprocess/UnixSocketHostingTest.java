@@ -168,7 +168,7 @@ class UnixSocketHostingTest {
     void aWebSocketAndARawUpgradeAreTunnelledOverTheSocket() throws Exception {
         assertEquals("hello over a unix socket", tomcat.webSocketRoundTrip("/uds/ws-echo", "hello over a unix socket"));
         try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(10_000);
+            socket.setSoTimeout(20_000);
             OutputStream out = socket.getOutputStream();
             InputStream in = socket.getInputStream();
             out.write(("GET /uds/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
@@ -179,8 +179,8 @@ class UnixSocketHostingTest {
                 head.append((char) in.read());
             }
             assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
-            // what a Unix socket's buffers hold: a larger echoed burst stalls (UpgradeTunnel's known limit)
-            byte[] payload = new byte[128 * 1024];
+            // far more than a Unix socket's buffers hold (an echoed 1 MiB burst used to stall)
+            byte[] payload = new byte[8 * 1024 * 1024];
             new Random(11).nextBytes(payload);
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {

@@ -74,6 +74,37 @@ class UpgradeForwardingTest {
         }
     }
 
+    /**
+     * An echoed burst far larger than the socket buffers, written while it is read back: the
+     * tunnel's client-to-backend side used to wait for each write on the container thread, which
+     * kept Tomcat from delivering the write events the echo needed (stalled at 32 MiB over TCP).
+     */
+    @Test
+    void anEchoedBurstLargerThanTheSocketBuffersFlows() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            assertTrue(readHead(in).startsWith("HTTP/1.1 101"));
+            byte[] payload = new byte[32 * 1024 * 1024];
+            new Random(8).nextBytes(payload);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(payload);
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] echoed = in.readNBytes(payload.length);
+            writer.get(60, TimeUnit.SECONDS);
+            assertArrayEquals(payload, echoed);
+        }
+    }
+
     @Test
     void aRefusedUpgradeIsPassedBackAsTheBackendAnsweredIt() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
