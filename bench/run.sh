@@ -235,7 +235,8 @@ HELLO_PORT=$(free_port)
 TOKEN="bench-$(date +%s)-$RANDOM$RANDOM"
 
 # Front server.xml: Tomcat's defaults (HTTP/1.1 NIO connector, maxThreads 200), loopback only,
-# no shutdown port, no access log (nginx's is off too), Portico's valve on the Host.
+# no shutdown port, no access log (nginx's is off too), Portico's valve on the Host (its status
+# page tells bench.py, after the load, whether any request is still counted in flight).
 cat > "$FRONT/conf/server.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
@@ -245,7 +246,7 @@ cat > "$FRONT/conf/server.xml" <<EOF
     <Connector port="$FRONT_PORT" address="127.0.0.1" protocol="HTTP/1.1" connectionTimeout="20000"/>
     <Engine name="Catalina" defaultHost="localhost">
       <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">
-        <Valve className="dev.portico.PorticoValve" appBase="apps"/>
+        <Valve className="dev.portico.PorticoValve" appBase="apps" statusPath="/portico-status"/>
       </Host>
     </Engine>
   </Service>
