@@ -288,6 +288,7 @@ def strace(pids, name, seconds, load=None):
     messages = out_file + ".log"
     with open(messages, "w") as err:
         tracer = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    begin = time.monotonic()
     try:
         # attached once strace has said so for every thread of the processes
         threads = sum(len(glob.glob(f"/proc/{pid}/task/*")) for pid in pids)
