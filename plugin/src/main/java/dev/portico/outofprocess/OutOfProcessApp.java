@@ -75,6 +75,10 @@ public final class OutOfProcessApp implements HostedApp {
         return removed ? null : context;
     }
 
+    private synchronized boolean contextMade() {
+        return context != null;
+    }
+
     private void removeContext() {
         StandardContext added;
         synchronized (this) {
@@ -139,6 +143,11 @@ public final class OutOfProcessApp implements HostedApp {
     @Override
     public void handle(Request request, Response response) throws IOException, ServletException {
         servlet.enter(request, response);
+        if (!contextMade()) {
+            // the app's first request: its process starts while the Context is made (some
+            // milliseconds), not after
+            pool.warmUp();
+        }
         StandardContext context = context();
         // this generation's Context, not the newest: a new generation may be warming up beside it
         if (context == null || !container.map(request, version) || request.getContext() != context) {
