@@ -59,6 +59,8 @@ class HostileClientsTest {
     }
 
     private static void addBlockingServlet(Tomcat embedded) {
+        // a client that stops reading is given up on after this long (Tomcat's write timeout)
+        embedded.getConnector().setProperty("connectionTimeout", "3000");
         Context context = embedded.addContext("/blocking", null);
         Tomcat.addServlet(context, "blocking", new HttpServlet() {
             @Override
@@ -217,23 +219,38 @@ class HostileClientsTest {
     @Test
     @Timeout(120)
     void clientsThatStallADownloadAndResetDoNotCountAgainstTheProcess() throws Exception {
+        stalledDownloadsDoNotCountAgainstTheProcess(true);
+    }
+
+    /** The same for clients that stop reading and stay: Tomcat's write timeout (connectionTimeout) gives up on them. */
+    @Test
+    @Timeout(120)
+    void clientsThatStallADownloadUntilTomcatGivesUpDoNotCountAgainstTheProcess() throws Exception {
+        stalledDownloadsDoNotCountAgainstTheProcess(false);
+    }
+
+    private static void stalledDownloadsDoNotCountAgainstTheProcess(boolean reset) throws Exception {
         String pid = Json.field(tomcat.get("/node/env").body(), "pid");
+        List<RawHttp> stalled = new java.util.ArrayList<>();
         try (CapturedLog log = new CapturedLog()) {
-            // all begun first (each answer's head counts as a success), then all reset: six in a row
-            List<RawHttp> stalled = new java.util.ArrayList<>();
+            // all begun first (each answer's head counts as a success), then all given up: six in a row
             for (int i = 0; i < 6; i++) {
                 RawHttp client = new RawHttp(port(), 30_000);
                 stalled.add(client);
                 client.send("GET /node/download?bytes=" + (64 * 1024 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(client.readSome(1024).length > 0, "the download began");
             }
-            // the clients read no more: the socket buffers fill and Tomcat holds a write pending
-            Thread.sleep(1000);
-            stalled.forEach(RawHttp::abort);
+            if (reset) {
+                // the clients read no more: the socket buffers fill and Tomcat holds a write pending
+                Thread.sleep(1000);
+                stalled.forEach(RawHttp::abort);
+            }
             HostingTomcat.await(() -> Json.fields(tomcat.get("/portico-status").body(), "inFlight").stream()
-                    .allMatch("0"::equals), Duration.ofSeconds(20), "the stalled downloads ended");
+                    .allMatch("0"::equals), Duration.ofSeconds(30), "the stalled downloads ended");
             List<String> blamed = log.messages(Level.WARNING).stream().filter(m -> m.contains("/node/download")).toList();
-            assertEquals(List.of(), blamed, "a client's reset was logged as the backend's failure");
+            assertEquals(List.of(), blamed, "a client that left was logged as the backend's failure");
+        } finally {
+            stalled.forEach(RawHttp::abort);
         }
         assertEquals(pid, Json.field(tomcat.get("/node/env").body(), "pid"),
                 "clients that left replaced the app's healthy process");
