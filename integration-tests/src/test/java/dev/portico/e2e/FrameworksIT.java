@@ -70,12 +70,29 @@ class FrameworksIT {
             tomcat.writeApp("starlette", AppFile.of("portico.xml", """
                     <portico processPath="uvicorn" arguments="--host 127.0.0.1 --port %PORTICO_PORT% app:app"/>
                     """));
+            // the same apps on a Unix domain socket (transport="unix"), as docs/frameworks.md gives them
+            copyInto("flask-unix", frameworks.resolve("flask"));
+            tomcat.writeApp("flask-unix", AppFile.of("portico.xml", """
+                    <portico processPath="gunicorn" transport="unix" arguments="--bind unix:%PORTICO_SOCKET% --workers 2 app:app">
+                      <environmentVariables>
+                        <environmentVariable name="SCRIPT_NAME" value="%PORTICO_PATH_BASE%"/>
+                      </environmentVariables>
+                    </portico>
+                    """));
+            copyInto("starlette-unix", frameworks.resolve("starlette"));
+            tomcat.writeApp("starlette-unix", AppFile.of("portico.xml", """
+                    <portico processPath="uvicorn" transport="unix" arguments="--uds %PORTICO_SOCKET% --forwarded-allow-ips * app:app"/>
+                    """));
         }
         expressInstalled = Files.isDirectory(frameworks.resolve("express/node_modules/express"));
         if (expressInstalled) {
             copyInto("express", frameworks.resolve("express"));
             tomcat.writeApp("express", AppFile.of("portico.xml", """
                     <portico processPath="node" arguments="app.js"/>
+                    """));
+            copyInto("express-unix", frameworks.resolve("express"));
+            tomcat.writeApp("express-unix", AppFile.of("portico.xml", """
+                    <portico processPath="node" arguments="app.js" transport="unix"/>
                     """));
         }
         Path jar = E2eSettings.springBootJar();
@@ -145,6 +162,16 @@ class FrameworksIT {
                 "express is not installed in integration-tests/frameworks/express (npm ci --prefix integration-tests/frameworks/express)");
         check("express", "/whoami", "/go");
         assertEquals("127.0.0.2", viewFromSecondLoopbackAddress("express", "/whoami").client());
+    }
+
+    @Test
+    void flaskStarletteAndExpressOverAUnixSocket() {
+        E2eSettings.assumeInstalled(python && expressInstalled,
+                "gunicorn, uvicorn, Flask, Starlette (Debian) and express (npm) are needed");
+        for (String app : new String[] {"flask-unix", "starlette-unix", "express-unix"}) {
+            check(app, "/whoami", "/go");
+            assertEquals("127.0.0.2", viewFromSecondLoopbackAddress(app, "/whoami").client(), app);
+        }
     }
 
     @Test
