@@ -35,9 +35,14 @@ import dev.portico.process.BackendAddress;
 final class UpgradeForwarder {
 
     private static final int MAX_HEAD = 64 * 1024;
+    /**
+     * Hop-by-hop and front-owned headers, as on every forwarded request: also {@code Expect} (the
+     * front answers it) and {@code Proxy} (CGI-style backends take it for their own outgoing
+     * proxy: "httpoxy"); headers the client names in {@code Connection} are dropped too.
+     */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection",
             "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "host", "upgrade",
-            "content-length");
+            "content-length", "expect", "proxy");
 
     private UpgradeForwarder() {
     }
@@ -109,16 +114,28 @@ final class UpgradeForwarder {
         return upgraded;
     }
 
+    /** The header names the client's {@code Connection} lists (hop-by-hop by its own word), in lower case. */
+    private static Set<String> connectionTokens(HttpServletRequest request) {
+        Set<String> tokens = new java.util.HashSet<>();
+        for (Enumeration<String> values = request.getHeaders("Connection"); values.hasMoreElements();) {
+            for (String token : values.nextElement().split(",")) {
+                tokens.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return tokens;
+    }
+
     private static String requestHead(HttpServletRequest request, String target, List<String[]> forwardingHeaders) {
         StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(target);
         head.append(" HTTP/1.1\r\nConnection: Upgrade\r\n");
         for (Enumeration<String> upgrades = request.getHeaders("Upgrade"); upgrades.hasMoreElements();) {
             head.append("Upgrade: ").append(upgrades.nextElement()).append("\r\n");
         }
+        Set<String> named = connectionTokens(request);
         for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements();) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (NOT_FORWARDED.contains(lower) || ForwardedHeaders.isManaged(name)) {
+            if (NOT_FORWARDED.contains(lower) || named.contains(lower) || ForwardedHeaders.isManaged(name)) {
                 continue;
             }
             for (Enumeration<String> values = request.getHeaders(name); values.hasMoreElements();) {

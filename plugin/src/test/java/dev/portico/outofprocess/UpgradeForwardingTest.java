@@ -2,6 +2,7 @@ package dev.portico.outofprocess;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -9,6 +10,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -102,6 +105,28 @@ class UpgradeForwardingTest {
             byte[] echoed = in.readNBytes(payload.length);
             writer.get(60, TimeUnit.SECONDS);
             assertArrayEquals(payload, echoed);
+        }
+    }
+
+    /** The upgrade's head is filtered as any forwarded request's: no Proxy ("httpoxy"), no Expect, nothing the client called hop-by-hop. */
+    @Test
+    void anUpgradeCarriesNoHopByHopOrHttpoxyHeaders() throws Exception {
+        Path record = Files.createTempFile("portico-upgrade-record", ".jsonl");
+        try {
+            tomcat.nodeApp("uprec", "", Map.of("BACKEND_RECORD_FILE", record.toString()));
+            try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(("GET /uprec/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Connection: Upgrade, X-Secret-Hop\r\nUpgrade: echo\r\nX-Secret-Hop: 1\r\n"
+                        + "Proxy: http://evil.example:3128\r\nX-Kept: yes\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                assertTrue(readHead(socket.getInputStream()).startsWith("HTTP/1.1 101"));
+            }
+            String recorded = Files.readString(record).toLowerCase(java.util.Locale.ROOT);
+            assertTrue(recorded.contains("\"x-kept\""), recorded);
+            assertFalse(recorded.contains("\"proxy\""), "Proxy reached the backend: " + recorded);
+            assertFalse(recorded.contains("x-secret-hop"), "a header the client named in Connection reached the backend: " + recorded);
+        } finally {
+            Files.deleteIfExists(record);
         }
     }
 
