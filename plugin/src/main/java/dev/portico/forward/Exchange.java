@@ -393,6 +393,38 @@ final class Exchange implements AsyncListener {
         }
     }
 
+    /**
+     * Runs {@code task} on one of Tomcat's threads, under the client's connection lock, if the
+     * exchange is still open by then (else not at all): the lock keeps Tomcat from recycling the
+     * request while the task runs, since Tomcat recycles only while it processes an event of the
+     * connection. For work that may make Tomcat process the connection's next event inline, which
+     * must not happen on a Jetty thread.
+     */
+    void onTomcatThread(Runnable task) {
+        lock.lock();
+        try {
+            if (!open()) {
+                return;
+            }
+            request.getAsyncContext().start(() -> {
+                Lock connection = lockConnection();
+                try {
+                    if (!isEnded()) {
+                        task.run();
+                    }
+                } finally {
+                    if (connection != null) {
+                        connection.unlock();
+                    }
+                }
+            });
+        } catch (IllegalStateException e) {
+            // the cycle is ending (an error Tomcat dispatched, or the completion began): nothing more is read
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The answer cannot be finished honestly (it is committed): cut the connection so that the client sees an error, not a short body. */
     void closeConnection() {
         lock.lock();

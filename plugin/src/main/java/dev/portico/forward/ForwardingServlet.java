@@ -315,7 +315,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         Exchange exchange = Exchange.of(request);
         AsyncRequestContent content = new AsyncRequestContent();
         RequestBodyReader reader = new RequestBodyReader(request.getInputStream(), content,
-                failure -> clientBodyFailed(exchange, failure), exchange::completeDeferred);
+                failure -> clientBodyFailed(exchange, failure), exchange::completeDeferred, exchange::onTomcatThread);
         exchange.bodyReader(reader);
         request.getInputStream().setReadListener(reader);
         return content;

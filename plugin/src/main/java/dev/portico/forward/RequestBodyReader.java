@@ -31,11 +31,14 @@ import org.eclipse.jetty.util.Callback;
  * connection lock never waits for a Jetty thread that is reading (a read can itself need that
  * lock, when it reaches the end of a chunked body and Tomcat dispatches onAllDataRead inline).
  *
- * <p>Reads happen on container threads (Tomcat's {@code onDataAvailable}) except after a pause:
- * when {@value #PAUSE_AT} bytes wait for the backend, reading stops, and the Jetty thread that
- * sees the backlog drop below {@value #RESUME_AT} resumes it (the Servlet API has no other way
- * back to a container thread). Before the exchange's end lets Tomcat recycle the request it waits,
- * bounded, for a drain in progress; each step of the loop checks for that end first.
+ * <p>Reads happen on Tomcat's threads only: in its {@code onDataAvailable}, and — when a Jetty
+ * thread resumes reading after a pause ({@value #PAUSE_AT} bytes waiting for the backend, resumed
+ * below {@value #RESUME_AT}) or turns it into dropping what is left — in a task the exchange runs
+ * on Tomcat's executor under the client's connection lock ({@code AsyncContext.start}). A read
+ * that ends the body makes Tomcat process the connection's next event on the reading thread
+ * (onAllDataRead, the completion, and possibly a pipelined request served by any app of the
+ * Host): that must never be the Jetty selector. Before the exchange's end lets Tomcat recycle the
+ * request it waits, bounded, for a drain in progress; each step of the loop checks for that end first.
  */
 final class RequestBodyReader implements ReadListener {
 
@@ -55,6 +58,7 @@ final class RequestBodyReader implements ReadListener {
     private final AsyncRequestContent content;
     private final Consumer<Throwable> clientFailed;
     private final Runnable allDataRead;
+    private final Consumer<Runnable> onTomcatThread;
     /** Drain requests not yet served; the thread that raises it from 0 drains. */
     private final AtomicInteger requested = new AtomicInteger();
     /** Held by the draining thread, so that the end of the exchange can wait for it. */
@@ -78,13 +82,16 @@ final class RequestBodyReader implements ReadListener {
      * @param clientFailed told (once) when the client's body cannot be read: a malformed or cut body
      * @param allDataRead told when Tomcat has delivered onAllDataRead: only then is its read
      *        machinery for this request at rest, and the exchange may complete
+     * @param onTomcatThread runs a task on one of Tomcat's threads while the exchange is open
+     *        (nothing when it is over): how a drain asked for by a Jetty thread is run
      */
     RequestBodyReader(ServletInputStream input, AsyncRequestContent content, Consumer<Throwable> clientFailed,
-            Runnable allDataRead) {
+            Runnable allDataRead, Consumer<Runnable> onTomcatThread) {
         this.input = input;
         this.content = content;
         this.clientFailed = clientFailed;
         this.allDataRead = allDataRead;
+        this.onTomcatThread = onTomcatThread;
     }
 
     @Override
@@ -230,8 +237,9 @@ final class RequestBodyReader implements ReadListener {
             return;
         }
         try {
-            // on a Jetty thread this is what makes Tomcat deliver onAllDataRead (on a container
-            // thread it does so when the current callback returns); the body is whole either way
+            // outside Tomcat's own callbacks (a task on its executor) this is what makes Tomcat
+            // deliver onAllDataRead, there and then (inside a callback it does so when the callback
+            // returns); the body is whole either way
             input.isReady();
         } catch (RuntimeException e) {
             // delivered meanwhile, and the request has ended: nothing is owed
@@ -240,7 +248,7 @@ final class RequestBodyReader implements ReadListener {
 
     private void sent(int n) {
         if (pending.addAndGet(-n) < RESUME_AT && paused.compareAndSet(true, false)) {
-            drain();
+            onTomcatThread.accept(this::drain);
         }
     }
 
@@ -248,7 +256,7 @@ final class RequestBodyReader implements ReadListener {
         // the body is still read to its end (and dropped), so that Tomcat delivers onAllDataRead and
         // the exchange completes on a container thread, never while a read of Tomcat's is armed
         discarding = true;
-        drain();
+        onTomcatThread.accept(this::drain);
     }
 
     /**
@@ -257,7 +265,7 @@ final class RequestBodyReader implements ReadListener {
      */
     void stopForwarding() {
         discarding = true;
-        drain();
+        onTomcatThread.accept(this::drain);
     }
 
     /**

@@ -66,7 +66,8 @@ class RequestBodyReaderTest {
                 async.setTimeout(0);
                 AsyncRequestContent content = new AsyncRequestContent();
                 contentRef[0] = content;
-                RequestBodyReader reader = new RequestBodyReader(req.getInputStream(), content, failure -> { }, () -> { });
+                RequestBodyReader reader = new RequestBodyReader(req.getInputStream(), content, failure -> { }, () -> { },
+                        task -> req.getAsyncContext().start(task));
                 req.getInputStream().setReadListener(new ReadListener() {
                     @Override
                     public void onDataAvailable() throws IOException {
