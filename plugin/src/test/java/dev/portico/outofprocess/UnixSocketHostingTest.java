@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -167,33 +166,12 @@ class UnixSocketHostingTest {
     @Test
     void aWebSocketAndARawUpgradeAreTunnelledOverTheSocket() throws Exception {
         assertEquals("hello over a unix socket", tomcat.webSocketRoundTrip("/uds/ws-echo", "hello over a unix socket"));
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(20_000);
-            OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            out.write(("GET /uds/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                head.append((char) in.read());
-            }
-            assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
-            // far more than a Unix socket's buffers hold (an echoed 1 MiB burst used to stall)
-            byte[] payload = new byte[8 * 1024 * 1024];
-            new Random(11).nextBytes(payload);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(payload);
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            byte[] echoed = in.readNBytes(payload.length);
-            writer.get(30, TimeUnit.SECONDS);
-            assertArrayEquals(payload, echoed);
-        }
+        // far more than a Unix socket's buffers hold (an echoed 1 MiB burst used to stall)
+        byte[] payload = new byte[8 * 1024 * 1024];
+        new Random(11).nextBytes(payload);
+        HostingTomcat.RawEcho echo = tomcat.rawEcho("/uds/raw-echo", "", payload, Duration.ofSeconds(20));
+        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
+        assertArrayEquals(payload, echo.echoed());
     }
 
     /** Killed with SIGKILL between requests: the next GET (on a pooled connection to a dead socket) reaches the successor. */

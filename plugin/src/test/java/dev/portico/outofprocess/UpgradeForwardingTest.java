@@ -12,10 +12,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,33 +47,16 @@ class UpgradeForwardingTest {
 
     @Test
     void anyProtocolSwitchIsTunnelledBothWaysWithForwardingHeadersOwnedByPortico() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n"
-                    + "X-Forwarded-For: 6.6.6.6\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            String head = readHead(in);
-            assertTrue(head.startsWith("HTTP/1.1 101"), head);
-            assertTrue(head.contains("X-Forwarded-For-Seen: 127.0.0.1\r\n"), head);
-            assertTrue(head.contains("X-Host-Seen: 127.0.0.1\r\n"), "the client's Host reaches the backend on an upgrade too: " + head);
-
-            // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
-            byte[] payload = new byte[1024 * 1024];
-            new Random(7).nextBytes(payload);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(payload);
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            byte[] echoed = in.readNBytes(payload.length);
-            writer.get(10, TimeUnit.SECONDS);
-            assertArrayEquals(payload, echoed);
-        }
+        // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
+        byte[] payload = new byte[1024 * 1024];
+        new Random(7).nextBytes(payload);
+        HostingTomcat.RawEcho echo = tomcat.rawEcho("/up/raw-echo", "X-Forwarded-For: 6.6.6.6\r\n", payload,
+                Duration.ofSeconds(10));
+        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
+        assertTrue(echo.head().contains("X-Forwarded-For-Seen: 127.0.0.1\r\n"), echo.head());
+        assertTrue(echo.head().contains("X-Host-Seen: 127.0.0.1\r\n"),
+                "the client's Host reaches the backend on an upgrade too: " + echo.head());
+        assertArrayEquals(payload, echo.echoed());
     }
 
     /**
@@ -84,28 +66,11 @@ class UpgradeForwardingTest {
      */
     @Test
     void anEchoedBurstLargerThanTheSocketBuffersFlows() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(20_000);
-            OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            assertTrue(readHead(in).startsWith("HTTP/1.1 101"));
-            byte[] payload = new byte[32 * 1024 * 1024];
-            new Random(8).nextBytes(payload);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    out.write(payload);
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            byte[] echoed = in.readNBytes(payload.length);
-            writer.get(60, TimeUnit.SECONDS);
-            assertArrayEquals(payload, echoed);
-        }
+        byte[] payload = new byte[32 * 1024 * 1024];
+        new Random(8).nextBytes(payload);
+        HostingTomcat.RawEcho echo = tomcat.rawEcho("/up/raw-echo", "", payload, Duration.ofSeconds(60));
+        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
+        assertArrayEquals(payload, echo.echoed());
     }
 
     /** The upgrade's head is filtered as any forwarded request's: no Proxy ("httpoxy"), no Expect, nothing the client called hop-by-hop. */

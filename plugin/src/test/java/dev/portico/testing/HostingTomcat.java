@@ -197,6 +197,51 @@ public final class HostingTomcat implements AutoCloseable {
         return answer;
     }
 
+    /** The head of a raw upgrade's answer, and the bytes that came back after it. */
+    public record RawEcho(String head, byte[] echoed) {
+    }
+
+    /**
+     * Upgrades a raw connection to {@code path} with {@code Upgrade: echo} (the Node backend's
+     * {@code /raw-echo} sends back every byte after its 101), then writes {@code payload} while
+     * reading it back, as a client of an echoing protocol does.
+     *
+     * @param extraHeaders more header lines, each ending in CRLF, or ""
+     */
+    public RawEcho rawEcho(String path, String extraHeaders, byte[] payload, Duration limit) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) limit.toMillis());
+            java.io.OutputStream out = socket.getOutputStream();
+            java.io.InputStream in = socket.getInputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n"
+                    + extraHeaders + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                head.write(b);
+            }
+            String headText = head.toString(StandardCharsets.ISO_8859_1);
+            if (!headText.startsWith("HTTP/1.1 101")) {
+                return new RawEcho(headText, new byte[0]);
+            }
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(payload);
+                    out.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            byte[] echoed = in.readNBytes(payload.length);
+            writer.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            return new RawEcho(headText, echoed);
+        }
+    }
+
     public static void await(BooleanSupplier condition, Duration limit, String what) {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
