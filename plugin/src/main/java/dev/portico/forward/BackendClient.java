@@ -170,7 +170,8 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
             @Override
             public void succeeded(Connection connection) {
                 BackendChannel[] self = new BackendChannel[1];
-                self[0] = new BackendChannel(connection.getEndPoint(), () -> openChannels.remove(self[0]));
+                self[0] = new BackendChannel(connection.getEndPoint(), client.getByteBufferPool(),
+                        () -> openChannels.remove(self[0]));
                 openChannels.add(self[0]);
                 if (!opened.complete(self[0])) {
                     self[0].close();

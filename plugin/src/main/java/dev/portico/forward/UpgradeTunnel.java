@@ -3,7 +3,6 @@ package dev.portico.forward;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -16,13 +15,19 @@ import jakarta.servlet.http.WebConnection;
 
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 
 /**
  * After a backend switched protocols (WebSocket or any other HTTP upgrade), relays bytes both
  * ways between the client's upgraded connection and the backend socket: the client side uses
  * Servlet non-blocking I/O, the backend side a {@link BackendChannel} on the forwarding client's
- * selector (a port or a Unix domain socket alike), and no thread waits on an idle tunnel. Each direction is a loop — read one buffer, write it, read again — so a slow
- * reader on either side slows its writer (back-pressure) instead of filling memory.
+ * selector (a port or a Unix domain socket alike), and no thread waits on an idle tunnel. Each
+ * direction is a loop — read, write, read again — so a slow reader on either side slows its writer
+ * (back-pressure) instead of filling memory. No buffer waits on an idle tunnel either: bytes are
+ * read into a buffer only once they are there, and it is dropped or given back once written
+ * (Tomcat's own per-connection buffers remain).
  * The end of one direction is passed on as a half-close; an error closes both.
  */
 public final class UpgradeTunnel implements HttpUpgradeHandler {
@@ -40,6 +45,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     private WebConnection client;
     private volatile boolean closed;
     private ClientToBackend toBackend;
+    private BackendToClient toClient;
     /** The client's output said not ready: Tomcat owes a write event, which it can deliver only once no read event holds the connection. */
     private volatile boolean clientOutputBlocked;
     private final AtomicReference<Runnable> onClose = new AtomicReference<>();
@@ -63,7 +69,8 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             ServletOutputStream out = connection.getOutputStream();
             toBackend = new ClientToBackend(in);
             in.setReadListener(toBackend);
-            out.setWriteListener(new BackendToClient(out));
+            toClient = new BackendToClient(out);
+            out.setWriteListener(toClient);
         } catch (IOException | RuntimeException e) {
             close(e);
         }
@@ -97,6 +104,9 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             }
         } catch (Exception ignored) {
             // already closed
+        }
+        if (toClient != null) {
+            toClient.giveBackOnClose();
         }
     }
 
@@ -247,22 +257,29 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     }
 
     /**
-     * Backend → client: read from the backend, write to the client, flush, and read again once
+     * Backend → client: wait until the backend has bytes (no buffer while waiting), borrow a
+     * buffer from the forwarding client's pool, read, write to the client and give the buffer back
+     * (Tomcat has taken or copied the bytes once {@code write} returns), flush, and read again once
      * the client can take more. Every write and flush directly follows an {@code isReady()} that
-     * said yes, as Tomcat requires; when it says no, {@code onWritePossible} resumes the loop.
+     * said yes, as Tomcat requires; when it says no, {@code onWritePossible} resumes the loop, and
+     * nothing more is read from the backend until then: a slow client slows the backend
+     * (back-pressure), holding at most one buffer. The backend's readiness is reported on the
+     * forwarding client's selector thread.
      */
-    private final class BackendToClient implements WriteListener {
+    private final class BackendToClient implements WriteListener, Callback {
         private final ServletOutputStream out;
-        private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
+        /** bytes read and not yet written to the client: the handshake's leftover, or the borrowed buffer's */
         private ByteBuffer pending;
+        private RetainableByteBuffer borrowed;
         private boolean unflushed;
-        private boolean reading;
+        private boolean waitingForBackend;
 
         BackendToClient(ServletOutputStream out) {
             this.out = out;
             if (early != null && early.hasRemaining()) {
                 pending = early;
             }
+            early = null;
         }
 
         @Override
@@ -271,41 +288,35 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             drain();
         }
 
-        /** A read that completed later, on the client's selector: on with the loop. */
-        private void read(Integer read, Throwable failure) {
-            synchronized (this) {
-                if (!took(read, failure)) {
-                    return;
-                }
-            }
+        /** The backend has bytes to read (or has closed its end). */
+        @Override
+        public synchronized void succeeded() {
+            waitingForBackend = false;
             drain();
         }
 
-        /** @return true when the bytes read are now pending for the client; false when the tunnel closed */
-        private boolean took(Integer read, Throwable failure) {
-            if (failure != null) {
-                close(failure instanceof CompletionException ? failure.getCause() : failure);
-                return false;
-            }
-            if (read < 0) {
-                close();
-                return false;
-            }
-            reading = false;
-            buffer.flip();
-            pending = buffer;
-            return true;
+        /** Relaying to the client never blocks (Tomcat's non-blocking output): this runs on the selector thread that saw the bytes. */
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+
+        /** Waiting for the backend failed: it was closed, by either end. */
+        @Override
+        public void failed(Throwable failure) {
+            close(failure);
         }
 
         private synchronized void drain() {
-            while (!closed) {
-                try {
+            try {
+                while (!closed) {
                     if (pending != null) {
                         if (!clientReady(out)) {
                             return;
                         }
                         out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
                         pending = null;
+                        giveBack();
                         unflushed = true;
                     }
                     if (unflushed) {
@@ -315,31 +326,40 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
                         out.flush();
                         unflushed = false;
                     }
-                    if (reading || !clientReady(out)) {
+                    if (waitingForBackend || !clientReady(out)) {
                         return;
                     }
-                    reading = true;
-                    buffer.clear();
-                    CompletableFuture<Integer> next = backend.read(buffer);
-                    if (!next.isDone()) {
-                        next.whenComplete(this::read);
+                    borrowed = backend.buffers().acquire(BUFFER_SIZE, false);
+                    ByteBuffer buffer = borrowed.getByteBuffer();
+                    int read = backend.fill(buffer);
+                    if (read > 0) {
+                        pending = buffer;
+                        continue;
+                    }
+                    giveBack();
+                    if (read < 0) {
+                        close();
                         return;
                     }
-                    // bytes were there already: relay them in this loop rather than by recursion
-                    Integer read = null;
-                    Throwable failure = null;
-                    try {
-                        read = next.join();
-                    } catch (CompletionException e) {
-                        failure = e;
-                    }
-                    if (!took(read, failure)) {
-                        return;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    close(e);
+                    waitingForBackend = true;
+                    backend.whenReadable(this);
                     return;
                 }
+            } catch (IOException | RuntimeException e) {
+                close(e);
+            }
+        }
+
+        /** A pooled buffer not given back stays the pool's entry for good: whatever was pending is dropped with the tunnel. */
+        synchronized void giveBackOnClose() {
+            pending = null;
+            giveBack();
+        }
+
+        private void giveBack() {
+            if (borrowed != null) {
+                borrowed.release();
+                borrowed = null;
             }
         }
 

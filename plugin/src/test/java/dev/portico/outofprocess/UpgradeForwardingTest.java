@@ -15,6 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,6 +75,80 @@ class UpgradeForwardingTest {
         HostingTomcat.RawEcho echo = tomcat.rawEcho("/up/raw-echo", "", payload, Duration.ofSeconds(60));
         assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
         assertArrayEquals(payload, echo.echoed());
+    }
+
+    /**
+     * A client that writes a large stream without reading the echo: once the buffers on the way
+     * are full, its writes stop, because the tunnel reads from neither side more than it can pass
+     * on — back-pressure through both directions, memory bounded. What can be in flight is the
+     * socket buffers of four loopback connections (Linux autotunes them up to tcp_rmem/tcp_wmem's
+     * maximum: 32 + 4 MiB each on the machine this was written on, under 160 MiB in all; 12–30 MiB
+     * measured) and the tunnel's own (one buffer per direction, {@code QUEUE_LIMIT} queued). Then
+     * the client reads again, and every byte comes back in order.
+     */
+    @Test
+    void aClientThatStopsReadingTheEchoIsHeldBackRatherThanBuffered() throws Exception {
+        long total = 1024L * 1024 * 1024;
+        int chunk = 64 * 1024;
+        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+
+            AtomicLong written = new AtomicLong();
+            AtomicBoolean stop = new AtomicBoolean();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                Random bytes = new Random(11);
+                byte[] buffer = new byte[chunk];
+                try {
+                    while (written.get() < total && !stop.get()) {
+                        bytes.nextBytes(buffer);
+                        out.write(buffer);
+                        written.addAndGet(chunk);
+                    }
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // nobody reads: wait until the writer stops making progress
+            long seen = -1;
+            int quiet = 0;
+            while (quiet < 10 && !writer.isDone()) {
+                Thread.sleep(100);
+                long now = written.get();
+                quiet = now == seen ? quiet + 1 : 0;
+                seen = now;
+            }
+            long held = written.get();
+            System.out.println("tunnel back-pressure: " + held + " bytes taken before the writer stopped");
+            assertFalse(writer.isDone(), "the whole stream was taken while nobody read the echo: " + held + " bytes");
+            assertTrue(held < 256L * 1024 * 1024, "bytes taken while nobody read the echo: " + held);
+
+            // read again: the stalled chunk goes through, the writer stops, and all of it comes back
+            stop.set(true);
+            Random expected = new Random(11);
+            byte[] want = new byte[chunk];
+            byte[] got = new byte[chunk];
+            long received = 0;
+            while (received < written.get() || !writer.isDone()) {
+                if (received == written.get()) {
+                    Thread.sleep(1); // the writer's last chunk is on its way
+                    continue;
+                }
+                expected.nextBytes(want);
+                assertEquals(chunk, in.readNBytes(got, 0, chunk), "the echo ended at " + received);
+                assertArrayEquals(want, got, "the echo differs in the chunk at " + received);
+                received += chunk;
+            }
+            writer.get(20, TimeUnit.SECONDS);
+            assertEquals(written.get(), received);
+        }
     }
 
     /** The upgrade's head is filtered as any forwarded request's: no Proxy ("httpoxy"), no Expect, nothing the client called hop-by-hop. */
