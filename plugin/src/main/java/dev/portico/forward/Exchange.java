@@ -306,9 +306,7 @@ final class Exchange implements AsyncListener {
             return true;
         } finally {
             lock.unlock();
-            if (connection != null) {
-                connection.unlock();
-            }
+            unlockConnection(connection);
             if (unfinished != null) {
                 // the rest of the body is read and dropped, so that onAllDataRead comes and ends the
                 // exchange; not under these locks, as draining may wait on Tomcat's connection lock
@@ -328,6 +326,12 @@ final class Exchange implements AsyncListener {
         }
         connection.lock();
         return connection;
+    }
+
+    private static void unlockConnection(Lock connection) {
+        if (connection != null) {
+            connection.unlock();
+        }
     }
 
     /**
@@ -355,9 +359,7 @@ final class Exchange implements AsyncListener {
             }
         } finally {
             lock.unlock();
-            if (connection != null) {
-                connection.unlock();
-            }
+            unlockConnection(connection);
         }
     }
 
@@ -387,9 +389,7 @@ final class Exchange implements AsyncListener {
         try {
             withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch());
         } finally {
-            if (connection != null) {
-                connection.unlock();
-            }
+            unlockConnection(connection);
         }
     }
 
@@ -413,9 +413,7 @@ final class Exchange implements AsyncListener {
                         task.run();
                     }
                 } finally {
-                    if (connection != null) {
-                        connection.unlock();
-                    }
+                    unlockConnection(connection);
                 }
             });
         } catch (IllegalStateException e) {
