@@ -48,12 +48,6 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     private BackendToClient toClient;
     /** The client's output said not ready: Tomcat owes a write event, which it can deliver only once no read event holds the connection. */
     private volatile boolean clientOutputBlocked;
-    /**
-     * A read event has already let go at once since the client's output blocked: the next ones
-     * wait their 10 ms. A client that stopped reading never lets Tomcat's write event come, and
-     * letting go at once each time would turn Tomcat's re-armed read events into a busy loop.
-     */
-    private volatile boolean letGoWhileBlocked;
     private final AtomicReference<Runnable> onClose = new AtomicReference<>();
 
     /** Tomcat creates the handler; Portico hands it the backend before Tomcat calls {@link #init}. */
@@ -123,8 +117,8 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
      * other direction needs. So it never waits long. What it reads is queued for the backend and
      * written from there by whichever thread finishes the previous write; reading goes on while
      * less than {@value #QUEUE_LIMIT} bytes wait. Past that (the backend is not reading) the
-     * thread waits for room at most {@value #QUEUE_WAIT_MILLIS} ms, and not at all the first time
-     * the other direction is waiting for Tomcat's write event; then it returns without reading: Tomcat asks
+     * thread waits for room at most {@value #QUEUE_WAIT_MILLIS} ms, and not at all once the other
+     * direction is waiting for Tomcat's write event; then it returns without reading: Tomcat asks
      * for the connection's next read event itself, and meanwhile delivers the write events an
      * echoing backend's answer waits for. (Waiting for each write instead stalled an echoed burst
      * larger than the socket buffers: 1 MiB over a Unix socket, 32 MiB over TCP.)
@@ -167,8 +161,7 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         private synchronized boolean roomWithin(long millis) throws InterruptedException {
             long deadline = System.nanoTime() + millis * 1_000_000;
             while (queued >= QUEUE_LIMIT && !closed) {
-                if (clientOutputBlocked && !letGoWhileBlocked) {
-                    letGoWhileBlocked = true;
+                if (clientOutputBlocked) {
                     return false;
                 }
                 long left = deadline - System.nanoTime();
@@ -292,7 +285,6 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         @Override
         public void onWritePossible() {
             clientOutputBlocked = false;
-            letGoWhileBlocked = false;
             drain();
         }
 
