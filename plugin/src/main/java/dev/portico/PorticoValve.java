@@ -44,6 +44,7 @@ import dev.portico.hosting.PorticoThreads;
 import dev.portico.hosting.StatusPage;
 import dev.portico.hosting.StatusAccess;
 import dev.portico.hosting.StatusReport;
+import dev.portico.hosting.TomcatInternals;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
@@ -502,12 +503,31 @@ public class PorticoValve extends ValveBase {
         AppMetrics metrics = slot.metrics();
         long started = metrics.begin();
         try {
-            slot.app().handle(request, response);
+            handOver(slot, request, response);
         } catch (IOException | ServletException | RuntimeException | Error e) {
             metrics.threw(started);
             throw e;
         }
         metrics.handled(request, response, started);
+    }
+
+    /**
+     * Hands the request to the slot's app. A generation that a recycle or removal has just closed
+     * refuses it untouched: the slot then holds its successor, which takes it; an app that is
+     * gone for good has none, and the answer is 503.
+     */
+    private static void handOver(AppCatalog.Slot slot, Request request, Response response)
+            throws IOException, ServletException {
+        TomcatInternals.protectFromAsyncSweep(request);
+        HostedApp app = slot.app();
+        while (!app.handle(request, response)) {
+            HostedApp successor = slot.app();
+            if (successor == app) {
+                StatusPage.unavailable(sm.getString("valve.appGone", slot.source().name())).send(response);
+                return;
+            }
+            app = successor;
+        }
     }
 
     /** A webapp of the front Host whose path is longer than the hosted app's wins, as in Tomcat's own mapping. */

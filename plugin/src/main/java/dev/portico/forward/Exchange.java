@@ -13,7 +13,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.coyote.ActionCode;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hosting.StatusPage;
+import dev.portico.hosting.TomcatInternals;
 import dev.portico.process.BackendProcess;
 import dev.portico.process.StartFailure;
 
@@ -30,14 +35,17 @@ import dev.portico.process.StartFailure;
  * the cycle only after {@link #onComplete} (or {@link #onError}) returned, and those take the
  * same lock. What runs under the lock never waits for Tomcat's per-connection lock (writes,
  * status and headers do not take it; listeners are registered on container threads only); the
- * end of the exchange takes that lock first ({@link ConnectionLock}), as Tomcat's own callbacks
+ * end of the exchange takes that lock first ({@link TomcatInternals#connectionLock}), as Tomcat's own callbacks
  * do, so the two locks cannot deadlock. Reading the client's body, which can take
  * Tomcat's connection lock, happens on container threads only ({@link RequestBodyReader}).
  */
 final class Exchange implements AsyncListener {
 
     static final String ATTRIBUTE = Exchange.class.getName();
+    private static final Log log = LogFactory.getLog(Exchange.class);
+    private static final StringManager sm = StringManager.getManager(Exchange.class);
 
+    private final String appName;
     private final Request catalinaRequest;
     private final HttpServletRequest request;
     private final HttpServletResponse response;
@@ -66,7 +74,8 @@ final class Exchange implements AsyncListener {
     private volatile RequestBodyReader bodyReader;
     private volatile ResponseStreamer streamer;
 
-    private Exchange(Request request, Response response, String contextPath) {
+    private Exchange(Request request, Response response, String appName, String contextPath) {
+        this.appName = appName;
         this.catalinaRequest = request;
         this.request = request.getRequest();
         this.response = response.getResponse();
@@ -74,15 +83,15 @@ final class Exchange implements AsyncListener {
         ForwardedTarget routed = ForwardedTarget.of(request, contextPath);
         this.target = routed.target();
         this.reserved = routed.reserved();
-        this.connectionLock = ConnectionLock.of(request);
+        this.connectionLock = TomcatInternals.connectionLock(request);
         this.requestStart = request.getCoyoteRequest().getStartTimeNanos();
     }
 
     /** The exchange of a request entering an out-of-process app (created on its first pass only). */
-    static Exchange begin(Request request, Response response, String contextPath) {
+    static Exchange begin(Request request, Response response, String appName, String contextPath) {
         Exchange exchange = of(request);
         if (exchange == null) {
-            exchange = new Exchange(request, response, contextPath);
+            exchange = new Exchange(request, response, appName, contextPath);
             request.setAttribute(ATTRIBUTE, exchange);
         }
         return exchange;
@@ -316,7 +325,7 @@ final class Exchange implements AsyncListener {
     }
 
     /**
-     * Takes the lock of the client's HTTP/1.1 connection, if it has one ({@link ConnectionLock}):
+     * Takes the lock of the client's HTTP/1.1 connection, if it has one ({@link TomcatInternals#connectionLock}):
      * a completion under it cannot overlap Tomcat's processing of an event of that connection.
      */
     private Lock lockConnection() {
@@ -382,15 +391,45 @@ final class Exchange implements AsyncListener {
     /**
      * Dispatches the request into the app again (a process became ready, or a retry), from a
      * thread that is not Tomcat's: under Tomcat's connection lock, for the same reason as the end
-     * of the exchange ({@link ConnectionLock}). Nothing happens when the client has left.
+     * of the exchange ({@link TomcatInternals#connectionLock}). Nothing happens when the client has left.
+     *
+     * <p>A dispatch Tomcat refuses (its Context is gone, or the cycle is already ending) would leave
+     * the cycle open with nobody to end it; the exchange is answered 503 instead, and the refusal
+     * logged.
      */
     void dispatch() {
+        RuntimeException refused = null;
         Lock connection = lockConnection();
+        lock.lock();
         try {
-            withClient((clientRequest, response) -> clientRequest.getAsyncContext().dispatch());
+            if (!open()) {
+                return;
+            }
+            request.getAsyncContext().dispatch();
+        } catch (RuntimeException e) {
+            refused = e;
         } finally {
+            lock.unlock();
             unlockConnection(connection);
         }
+        if (refused != null) {
+            answerUnavailable(sm.getString("exchange.dispatchRefused", appName, target, refused.toString()));
+        }
+    }
+
+    /** Ends the exchange with a 503 (or, once the answer is under way, a closed connection) and says why in the log. */
+    private void answerUnavailable(String reason) {
+        log.warn(reason);
+        complete((clientRequest, response) -> {
+            if (response.isCommitted()) {
+                closeConnection();
+                return;
+            }
+            response.reset();
+            // what is left of a body is not read: the connection ends with this answer
+            response.setHeader("Connection", "close");
+            StatusPage.unavailable(reason).send(response);
+        }, true);
     }
 
     /**
@@ -495,9 +534,15 @@ final class Exchange implements AsyncListener {
         end(event.getThrowable() == null ? new IOException("the client's exchange failed") : event.getThrowable());
     }
 
+    /**
+     * Forwarding cycles have no timeout of their own (requestTimeout is the backend's idle
+     * timeout); Tomcat times one out when its Context is no longer running, and would then answer
+     * its own bare 500 with no word in the log. That only happens to a request its generation did
+     * not wait for (a drain that ran out of shutdownTimeLimit): it is answered 503 and logged.
+     */
     @Override
     public void onTimeout(AsyncEvent event) {
-        end(new IOException("the client's exchange timed out"));
+        answerUnavailable(sm.getString("exchange.containerTimeout", appName, target));
     }
 
     @Override

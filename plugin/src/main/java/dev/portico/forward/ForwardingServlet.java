@@ -36,6 +36,7 @@ import org.eclipse.jetty.util.Callback;
 
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.StatusPage;
+import dev.portico.hosting.TomcatInternals;
 import dev.portico.process.BackendProcess;
 import dev.portico.process.BackendPool;
 import dev.portico.process.PoolSaturated;
@@ -86,7 +87,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     /** Called by the valve's pass for every request entering the app, before it is dispatched into the app's Context. */
     public void enter(org.apache.catalina.connector.Request request, org.apache.catalina.connector.Response response) {
-        Exchange.begin(request, response, contextPath);
+        Exchange.begin(request, response, appName, contextPath);
     }
 
     @Override
@@ -206,7 +207,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /** Parks the request (no thread held) until the process listens, then dispatches it again. */
     private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<BackendProcess> ready) {
         AsyncContext async = request.startAsync();
-        async.setTimeout(0);
+        async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
         exchange.join(async);
         ready.whenComplete((backend, failure) -> {
             if (failure != null) {
@@ -330,7 +331,10 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     @Override
     protected void sendProxyRequest(HttpServletRequest request, HttpServletResponse response, Request proxyRequest) {
         Exchange exchange = Exchange.of(request);
-        exchange.join(request.getAsyncContext());
+        AsyncContext async = request.getAsyncContext();
+        // Jetty's service() set 0, which Tomcat's sweep takes for "until the app stops" (TomcatInternals)
+        async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
+        exchange.join(async);
         BackendProcess backend = exchange.backend();
         exchange.countInFlight(() -> pool.requestStarted(backend), () -> pool.requestEnded(backend));
         try {

@@ -11,8 +11,13 @@ import org.apache.catalina.connector.Response;
 /** One app behind the valve, in whatever state its configuration allows it to be. */
 public interface HostedApp {
 
-    /** Answers a request that belongs to this app. */
-    void handle(Request request, Response response) throws IOException, ServletException;
+    /**
+     * Answers a request that belongs to this app.
+     *
+     * @return false when this app (a generation that is being replaced or removed) no longer
+     *         takes requests and touched nothing: the caller asks the catalog again
+     */
+    boolean handle(Request request, Response response) throws IOException, ServletException;
 
     /**
      * Starts the app now, without waiting for a request, when its configuration says

@@ -21,8 +21,9 @@ final class MisconfiguredApp implements HostedApp {
     }
 
     @Override
-    public void handle(Request request, Response response) throws IOException {
+    public boolean handle(Request request, Response response) throws IOException {
         StatusPage.configError(error, showDetails).send(response);
+        return true;
     }
 
     /** Never ready: a serving generation is not replaced by a configuration error (it goes on serving). */

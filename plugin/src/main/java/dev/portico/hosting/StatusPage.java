@@ -78,6 +78,11 @@ public final class StatusPage {
         return new StatusPage(503, "HTTP Error 503.2 - Too many requests waiting", reason, null, null).retryAfter(1);
     }
 
+    /** The app stopped (removed, or a generation ended) before it could answer: try again in a second. */
+    public static StatusPage unavailable(String reason) {
+        return new StatusPage(503, "HTTP Error 503 - Service Unavailable", reason, null, null).retryAfter(1);
+    }
+
     private StatusPage retryAfter(int seconds) {
         this.retryAfterSeconds = seconds;
         return this;

@@ -47,7 +47,7 @@ import dev.portico.config.AppConfig;
 import dev.portico.config.Placeholders;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
-import dev.portico.hosting.RequestEnd;
+import dev.portico.hosting.InFlight;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InternalContainer;
@@ -116,44 +116,40 @@ public final class InProcessApp implements HostedApp {
     // ---------------------------------------------------------------- requests
 
     @Override
-    public void handle(Request request, Response response) throws IOException, ServletException {
+    public boolean handle(Request request, Response response) throws IOException, ServletException {
         Generation gen = enter();
         if (gen == null) {
-            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-            return;
+            return false;
         }
-        boolean async = false;
         try {
             if (!gen.awaitStarted()) {
                 (gen.timedOut ? StatusPage.startupTimeLimitExceeded(gen.failure, !config.disableStartUpErrorPage())
                         : StatusPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage()))
                         .send(response);
-                return;
+                return true;
             }
             if (!container.map(request, gen.version) || request.getContext() != gen.context) {
                 // the Context went away under us (stopped by a concurrent recycle)
                 response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-                return;
+                return true;
             }
             try {
                 SessionIds.INSTANCE.reparse(request);
             } catch (IllegalArgumentException e) {
                 // too many cookies, as CoyoteAdapter answers it
                 response.sendError(HttpServletResponse.SC_BAD_REQUEST);
-                return;
+                return true;
             }
             MessageBytes redirectPath = request.getMappingData().redirectPath;
             if (!redirectPath.isNull()) {
                 redirect(request, response, redirectPath);
-                return;
+                return true;
             }
             container.invoke(request, response);
-            async = gen.trackAsync(request);
         } finally {
-            if (!async) {
-                gen.exit();
-            }
+            gen.requests.exitWhenOver(request);
         }
+        return true;
     }
 
     /** The context-root redirect ({@code /app} → {@code /app/}) that CoyoteAdapter makes for its own mapping. */
@@ -173,7 +169,7 @@ public final class InProcessApp implements HostedApp {
     /** The current generation with this request counted in, starting one when there is none; null once stopped for good. */
     private Generation enter() {
         Generation gen = current;
-        if (gen != null && gen.tryEnter()) {
+        if (gen != null && gen.requests.tryEnter()) {
             return gen;
         }
         synchronized (this) {
@@ -189,7 +185,7 @@ public final class InProcessApp implements HostedApp {
                     Generation starting = gen;
                     runAsync(starting::start);
                 }
-                if (gen.tryEnter()) {
+                if (gen.requests.tryEnter()) {
                     return gen;
                 }
             }
@@ -209,7 +205,7 @@ public final class InProcessApp implements HostedApp {
     public void start() {
         Generation gen = enter();
         if (gen != null) {
-            gen.exit();
+            gen.requests.exit();
         }
     }
 
@@ -223,7 +219,7 @@ public final class InProcessApp implements HostedApp {
                 closed = true;
             }
             if (gen != null) {
-                gen.closing = true;
+                gen.requests.close();
             }
         }
         if (gen == null) {
@@ -247,7 +243,7 @@ public final class InProcessApp implements HostedApp {
         AppStatus.Failure failure = gen == null || gen.failure == null ? null
                 : new AppStatus.Failure(gen.failedAt, gen.failure);
         return new AppStatus("inProcess", state, describe(), gen == null ? 0 : Long.parseLong(gen.version),
-                starts.get(), 0, gen == null ? 0 : gen.inFlight.get(), failure, null, gen == null ? null : gen.stdoutFile(),
+                starts.get(), 0, gen == null ? 0 : gen.requests.count(), failure, null, gen == null ? null : gen.stdoutFile(),
                 java.util.List.of(), gen == null ? null : gen.servingSince);
     }
 
@@ -312,9 +308,7 @@ public final class InProcessApp implements HostedApp {
         final CompletableFuture<Void> started = new CompletableFuture<>();
         volatile java.time.Instant servingSince;
         final long startDeadline = System.nanoTime() + config.startupTimeLimit().toNanos();
-        final AtomicInteger inFlight = new AtomicInteger();
-        final Object drainLock = new Object();
-        volatile boolean closing;
+        final InFlight requests = new InFlight();
         volatile boolean timedOut;
         /** Started and told so: its stop is told too. */
         private volatile boolean serving;
@@ -324,28 +318,6 @@ public final class InProcessApp implements HostedApp {
         volatile java.time.Instant failedAt;
         private StdoutLog stdout;
         private ClassLoader stdoutLoader;
-
-        boolean tryEnter() {
-            inFlight.incrementAndGet();
-            if (closing) {
-                exit();
-                return false;
-            }
-            return true;
-        }
-
-        void exit() {
-            if (inFlight.decrementAndGet() == 0 && closing) {
-                synchronized (drainLock) {
-                    drainLock.notifyAll();
-                }
-            }
-        }
-
-        /** Counts an async request in until it completes; true when it did (the caller must not exit). */
-        boolean trackAsync(Request request) {
-            return RequestEnd.whenAsyncCompletes(request, this::exit);
-        }
 
         /** Waits for the start (bounded by startupTimeLimit); false when the app cannot serve. */
         boolean awaitStarted() {
@@ -426,20 +398,9 @@ public final class InProcessApp implements HostedApp {
             } catch (Exception e) {
                 log.warn(sm.getString("inProcess.stillStarting", source.name()));
             }
-            long deadline = System.nanoTime() + config.shutdownTimeLimit().toNanos();
-            synchronized (drainLock) {
-                long left;
-                while (inFlight.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
-                    try {
-                        drainLock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
-                }
-            }
-            if (inFlight.get() > 0) {
-                log.warn(sm.getString("inProcess.drainTimeout", source.name(), String.valueOf(inFlight.get()),
+            int left = requests.drain(config.shutdownTimeLimit());
+            if (left > 0) {
+                log.warn(sm.getString("inProcess.drainTimeout", source.name(), String.valueOf(left),
                         String.valueOf(config.shutdownTimeLimit().toSeconds())));
             }
             removeContext();

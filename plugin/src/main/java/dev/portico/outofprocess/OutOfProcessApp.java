@@ -1,7 +1,10 @@
 package dev.portico.outofprocess;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.servlet.ServletException;
@@ -13,6 +16,9 @@ import org.apache.catalina.connector.Response;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.session.StandardManager;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.apache.tomcat.util.res.StringManager;
 import org.apache.tomcat.util.descriptor.web.LoginConfig;
 import org.apache.tomcat.util.descriptor.web.SecurityCollection;
 import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
@@ -23,6 +29,7 @@ import dev.portico.forward.ForwardingServlet;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
+import dev.portico.hosting.InFlight;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.process.BackendProcess;
 import dev.portico.process.BackendPool;
@@ -35,6 +42,8 @@ import dev.portico.process.BackendPool;
  */
 public final class OutOfProcessApp implements HostedApp {
 
+    private static final Log log = LogFactory.getLog(OutOfProcessApp.class);
+    private static final StringManager sm = StringManager.getManager(OutOfProcessApp.class);
     private static final AtomicLong GENERATIONS = new AtomicLong();
 
     private final AppSource source;
@@ -43,6 +52,9 @@ public final class OutOfProcessApp implements HostedApp {
     private final BackendPool pool;
     private final String version;
     private final ForwardingServlet servlet;
+    private final Executor executor;
+    /** What this generation admitted; a recycle or removal stops it only once they are over. */
+    private final InFlight requests = new InFlight();
     /** Made when the app is first needed: a Context (with its MBeans, manager, pipeline) is most of an idle app's memory. */
     private StandardContext context;
     private boolean removed;
@@ -56,6 +68,7 @@ public final class OutOfProcessApp implements HostedApp {
         this.version = String.format("%019d", generation);
         this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
         this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client);
+        this.executor = services.blockingExecutor();
     }
 
     /** This generation's Context, added to the internal Host on first use; null once the app was stopped for good. */
@@ -82,8 +95,8 @@ public final class OutOfProcessApp implements HostedApp {
     private void removeContext() {
         StandardContext added;
         synchronized (this) {
+            added = removed ? null : context;
             removed = true;
-            added = context;
         }
         if (added != null) {
             container.removeContext(added);
@@ -107,7 +120,7 @@ public final class OutOfProcessApp implements HostedApp {
         StandardManager manager = new StandardManager();
         manager.setPathname(null);
         context.setManager(manager);
-        context.setParentClassLoader(OutOfProcessApp.class.getClassLoader());
+        context.setLoader(new ForwardingLoader(context.getName()));
         Wrapper wrapper = context.createWrapper();
         wrapper.setName("portico-forward");
         wrapper.setServlet(servlet);
@@ -141,20 +154,28 @@ public final class OutOfProcessApp implements HostedApp {
     }
 
     @Override
-    public void handle(Request request, Response response) throws IOException, ServletException {
-        servlet.enter(request, response);
-        if (!contextMade()) {
-            // the app's first request: its process starts while the Context is made (some
-            // milliseconds), not after
-            pool.warmUp();
+    public boolean handle(Request request, Response response) throws IOException, ServletException {
+        if (!requests.tryEnter()) {
+            return false;
         }
-        StandardContext context = context();
-        // this generation's Context, not the newest: a new generation may be warming up beside it
-        if (context == null || !container.map(request, version) || request.getContext() != context) {
-            response.sendError(404);
-            return;
+        try {
+            servlet.enter(request, response);
+            if (!contextMade()) {
+                // the app's first request: its process starts while the Context is made (some
+                // milliseconds), not after
+                pool.warmUp();
+            }
+            StandardContext context = context();
+            // this generation's Context, not the newest: a new generation may be warming up beside it
+            if (context == null || !container.map(request, version) || request.getContext() != context) {
+                response.sendError(404);
+                return true;
+            }
+            container.invoke(request, response);
+        } finally {
+            requests.exitWhenOver(request);
         }
-        container.invoke(request, response);
+        return true;
     }
 
     @Override
@@ -182,10 +203,33 @@ public final class OutOfProcessApp implements HostedApp {
         return pool.warmUp();
     }
 
+    /**
+     * Stops the processes. For good ({@code permanently}: replaced by a new generation, removed,
+     * Tomcat stopping) this generation first admits no more requests and lets those it admitted
+     * finish, its processes still serving them (they may be waiting for a start, or between two
+     * attempts), up to shutdownTimeLimit; only then do the processes stop and the Context go.
+     */
     @Override
     public CompletableFuture<Void> stop(boolean permanently) {
-        CompletableFuture<Void> stopped = pool.stop(permanently);
-        return permanently ? stopped.whenComplete((v, e) -> removeContext()) : stopped;
+        if (!permanently) {
+            return pool.stop(false);
+        }
+        requests.close();
+        long deadline = System.nanoTime() + config.shutdownTimeLimit().toNanos();
+        CompletableFuture<Void> drained;
+        try {
+            drained = CompletableFuture.runAsync(() -> {
+                int left = requests.drain(config.shutdownTimeLimit());
+                if (left > 0) {
+                    log.warn(sm.getString("outOfProcess.drainTimeout", source.name(), String.valueOf(left),
+                            String.valueOf(config.shutdownTimeLimit().toSeconds())));
+                }
+            }, executor);
+        } catch (RejectedExecutionException stopping) {
+            drained = CompletableFuture.completedFuture(null);
+        }
+        return drained.thenCompose(v -> pool.stop(true, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))))
+                .whenComplete((v, e) -> removeContext());
     }
 
     public BackendPool pool() {

@@ -783,7 +783,8 @@ public final class BackendPool {
         leaving.add(backend);
         publishReady();
         after.add(() -> services.blockingExecutor().execute(() ->
-                backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit(), services.httpProbe())));
+                backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit(), config.shutdownTimeLimit(),
+                        services.httpProbe())));
     }
 
     /** Lock held. */
@@ -816,7 +817,7 @@ public final class BackendPool {
             }
             if (idleTooLong()) {
                 log.info(sm.getString("pool.idle", appName, String.valueOf(pool.idleTimeout().toSeconds())));
-                stopMembers(State.IDLE);
+                stopMembers(State.IDLE, config.shutdownTimeLimit());
                 return;
             }
             check = List.copyOf(members);
@@ -884,12 +885,17 @@ public final class BackendPool {
      * @param permanently true when the app (this generation) goes away; false when it may start again later
      */
     public CompletableFuture<Void> stop(boolean permanently) {
+        return stop(permanently, config.shutdownTimeLimit());
+    }
+
+    /** {@link #stop(boolean)}, waiting at most {@code drainLimit} for the requests in flight (the rest of a drain begun above). */
+    public CompletableFuture<Void> stop(boolean permanently, Duration drainLimit) {
         CompletableFuture<Void> stopped;
         synchronized (this) {
             if (state == State.CLOSED) {
                 return CompletableFuture.completedFuture(null);
             }
-            stopped = stopMembers(permanently ? State.CLOSED : State.IDLE);
+            stopped = stopMembers(permanently ? State.CLOSED : State.IDLE, drainLimit);
             if (permanently) {
                 state = State.CLOSED;
             }
@@ -898,7 +904,7 @@ public final class BackendPool {
     }
 
     /** Lock held: every process leaves; the pool is {@code then} once they have stopped. */
-    private CompletableFuture<Void> stopMembers(State then) {
+    private CompletableFuture<Void> stopMembers(State then, Duration drainLimit) {
         state = State.STOPPING;
         if (delayedFill != null) {
             delayedFill.cancel(false);
@@ -928,7 +934,8 @@ public final class BackendPool {
         for (BackendProcess backend : stopping) {
             backend.state(backend.state() == BackendProcess.State.STOPPED ? BackendProcess.State.STOPPED
                     : BackendProcess.State.DRAINING);
-            done.add(runAsync(() -> backend.drainAndStop(appName, contextPath, config.shutdownTimeLimit(), services.httpProbe())));
+            done.add(runAsync(() -> backend.drainAndStop(appName, contextPath, drainLimit, config.shutdownTimeLimit(),
+                    services.httpProbe())));
         }
         return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
             List<Runnable> after = new ArrayList<>();

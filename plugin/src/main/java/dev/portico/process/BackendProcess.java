@@ -189,11 +189,11 @@ public final class BackendProcess {
     }
 
     /**
-     * Waits up to {@code limit} for the requests in flight, then stops the process: the shutdown
-     * request, SIGTERM, and at the end of {@code limit} SIGKILL to the whole tree. Blocks.
+     * Waits up to {@code drainLimit} for the requests in flight, then stops the process: the
+     * shutdown request, SIGTERM, and at the end of {@code limit} SIGKILL to the whole tree. Blocks.
      */
-    void drainAndStop(String appName, String contextPath, Duration limit, HttpProbe http) {
-        long deadline = System.nanoTime() + limit.toNanos();
+    void drainAndStop(String appName, String contextPath, Duration drainLimit, Duration limit, HttpProbe http) {
+        long deadline = System.nanoTime() + drainLimit.toNanos();
         while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
             sleep(10);
         }

@@ -321,6 +321,28 @@ class BackendPoolTest {
     }
 
     /**
+     * A request its generation admitted is that generation's to answer, even while it belongs to
+     * no process yet: one waiting for the app's first start when the app is recycled is served,
+     * not answered 502.5 "is stopping", and the old generation stops only once it has answered.
+     */
+    @Test
+    void aRequestWaitingForTheFirstStartIsServedThoughTheAppIsRecycledMeanwhile() throws Exception {
+        Path dir = tomcat.nodeApp("parked", "", Map.of("BACKEND_START_DELAY_MS", "1500"));
+        CompletableFuture<HttpResponse<String>> waiting = tomcat.client().sendAsync(
+                HttpRequest.newBuilder(tomcat.uri("/parked/echo?id=waiting")).build(), HttpResponse.BodyHandlers.ofString());
+        HostingTomcat.await(() -> "starting".equals(app("/parked").get("state")), Duration.ofSeconds(10),
+                "the first process starting: " + app("/parked"));
+        long generation = ((Number) app("/parked").get("generation")).longValue();
+        touch(dir.resolve("restart.txt"));
+        HostingTomcat.await(() -> ((Number) app("/parked").get("generation")).longValue() != generation,
+                Duration.ofSeconds(10), "the new generation in the slot");
+        HttpResponse<String> answer = waiting.get(20, TimeUnit.SECONDS);
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertEquals("id=waiting", Json.field(answer.body(), "query"));
+        assertEquals(200, tomcat.get("/parked/echo").statusCode(), "the new generation serving");
+    }
+
+    /**
      * A new version that cannot start: the serving one goes on serving every request, the
      * failure is on the status page, and the next change (fixed) deploys normally.
      */
