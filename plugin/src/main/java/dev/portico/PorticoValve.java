@@ -33,7 +33,7 @@ import dev.portico.hosting.BothEvents;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
-import dev.portico.forward.BackendClient;
+import dev.portico.outofprocess.forward.BackendClient;
 import dev.portico.hooks.LifecycleHooks;
 import dev.portico.hosting.AppCatalog;
 import dev.portico.hosting.AppMetrics;
@@ -41,16 +41,16 @@ import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
-import dev.portico.hosting.StatusPage;
-import dev.portico.hosting.StatusAccess;
-import dev.portico.hosting.StatusReport;
+import dev.portico.hosting.ErrorPage;
+import dev.portico.status.StatusAccess;
+import dev.portico.status.StatusReport;
 import dev.portico.hosting.TomcatInternals;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
-import dev.portico.process.BackendPool;
-import dev.portico.process.ChildRegistry;
-import dev.portico.process.SocketDirectory;
+import dev.portico.outofprocess.pool.BackendPool;
+import dev.portico.outofprocess.process.ChildRegistry;
+import dev.portico.outofprocess.process.SocketDirectory;
 
 /**
  * Portico's shim in the Host pipeline: it maps a request to the hosted app with the longest
@@ -497,7 +497,7 @@ public class PorticoValve extends ValveBase {
         }
         byte[] offlinePage = slot.offlinePage();
         if (offlinePage != null) {
-            StatusPage.offline(offlinePage).send(response);
+            ErrorPage.offline(offlinePage).send(response);
             return;
         }
         AppMetrics metrics = slot.metrics();
@@ -523,7 +523,7 @@ public class PorticoValve extends ValveBase {
         while (!app.handle(request, response)) {
             HostedApp successor = slot.app();
             if (successor == app) {
-                StatusPage.unavailable(sm.getString("valve.appGone", slot.source().name())).send(response);
+                ErrorPage.unavailable(sm.getString("valve.appGone", slot.source().name())).send(response);
                 return;
             }
             app = successor;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.portico.inprocess.testapp.TestApp;
-import dev.portico.process.StdoutLog;
+import dev.portico.hosting.StdoutLog;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testing.Json;
 

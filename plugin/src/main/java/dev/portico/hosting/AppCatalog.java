@@ -471,7 +471,7 @@ public final class AppCatalog {
                 ? failure.getCause() : failure;
         String message = sm.getString("catalog.deployFailed", source.name(), String.valueOf(generation),
                 cause.getMessage() == null ? cause.toString() : cause.getMessage());
-        String tail = cause instanceof dev.portico.process.StartFailure start ? start.outputTail() : "";
+        String tail = cause instanceof dev.portico.hosting.StartFailure start ? start.outputTail() : "";
         log.error(message + (tail.isEmpty() ? "" : System.lineSeparator() + tail));
         slot.deploymentFailure = new AppStatus.Failure(java.time.Instant.now(), message);
         events.recycleFinished(source.name(), generation, false, message);

@@ -22,7 +22,7 @@ final class MisconfiguredApp implements HostedApp {
 
     @Override
     public boolean handle(Request request, Response response) throws IOException {
-        StatusPage.configError(error, showDetails).send(response);
+        ErrorPage.configError(error, showDetails).send(response);
         return true;
     }
 

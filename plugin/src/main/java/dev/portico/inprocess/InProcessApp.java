@@ -52,8 +52,8 @@ import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
-import dev.portico.hosting.StatusPage;
-import dev.portico.process.StdoutLog;
+import dev.portico.hosting.ErrorPage;
+import dev.portico.hosting.StdoutLog;
 
 /**
  * A WAR hosted in the Tomcat JVM. Each start of the app (a <em>generation</em>) is a real
@@ -123,8 +123,8 @@ public final class InProcessApp implements HostedApp {
         }
         try {
             if (!gen.awaitStarted()) {
-                (gen.timedOut ? StatusPage.startupTimeLimitExceeded(gen.failure, !config.disableStartUpErrorPage())
-                        : StatusPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage()))
+                (gen.timedOut ? ErrorPage.startupTimeLimitExceeded(gen.failure, !config.disableStartUpErrorPage())
+                        : ErrorPage.startupFailure(gen.failure, gen.failureDetails, !config.disableStartUpErrorPage()))
                         .send(response);
                 return true;
             }

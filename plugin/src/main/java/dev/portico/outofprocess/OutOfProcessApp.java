@@ -24,15 +24,15 @@ import org.apache.tomcat.util.descriptor.web.SecurityCollection;
 import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 
 import dev.portico.config.AppConfig;
-import dev.portico.forward.BackendClient;
-import dev.portico.forward.ForwardingServlet;
+import dev.portico.outofprocess.forward.BackendClient;
+import dev.portico.outofprocess.forward.ForwardingServlet;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InFlight;
 import dev.portico.hosting.InternalContainer;
-import dev.portico.process.BackendProcess;
-import dev.portico.process.BackendPool;
+import dev.portico.outofprocess.process.BackendProcess;
+import dev.portico.outofprocess.pool.BackendPool;
 
 /**
  * An app served by a child process: a forwarding Context in the internal Host (so Tomcat's

@@ -1,0 +1,117 @@
+package dev.portico.status;
+
+import java.util.List;
+import java.util.Locale;
+import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.AppMetrics;
+import dev.portico.hosting.AppCatalog;
+
+/**
+ * The status page in Prometheus' text exposition format (version 0.0.4): per app, requests,
+ * failures, requests in flight, starts and crashes, whether it is up or offline, and a
+ * histogram of request latency. Every series carries the labels {@code app} (its name) and
+ * {@code path} (its context path).
+ */
+final class PrometheusText {
+
+    private PrometheusText() {
+    }
+
+    static String page(AppCatalog catalog) {
+        List<AppCatalog.Slot> slots = catalog.slots();
+        int count = slots.size();
+        AppStatus[] statuses = new AppStatus[count];
+        AppMetrics.Snapshot[] metrics = new AppMetrics.Snapshot[count];
+        String[] labels = new String[count];
+        for (int i = 0; i < count; i++) {
+            AppCatalog.Slot slot = slots.get(i);
+            statuses[i] = slot.status();
+            metrics[i] = slot.metrics().snapshot();
+            labels[i] = "app=\"" + label(slot.source().name()) + "\",path=\""
+                    + label(StatusReport.displayPath(slot.source())) + "\"";
+        }
+        StringBuilder out = new StringBuilder(1024 + count * 1536);
+        family(out, "portico_app_info", "gauge", "Always 1; the app's hosting model and state as labels.");
+        for (int i = 0; i < count; i++) {
+            String state = slots.get(i).offlinePage() != null ? "offline" : statuses[i].state();
+            sample(out, "portico_app_info", labels[i] + ",model=\"" + label(statuses[i].model()) + "\",state=\""
+                    + label(state) + "\"", 1);
+        }
+        family(out, "portico_app_up", "gauge", "1 while the app is running (in-process) or has a ready process.");
+        for (int i = 0; i < count; i++) {
+            String state = statuses[i].state();
+            sample(out, "portico_app_up", labels[i],
+                    slots.get(i).offlinePage() == null && "running".equals(state) ? 1 : 0);
+        }
+        family(out, "portico_app_offline", "gauge", "1 while the app is offline (app_offline.htm or an operator's hold).");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_app_offline", labels[i], slots.get(i).offlinePage() != null ? 1 : 0);
+        }
+        family(out, "portico_requests_total", "counter", "Requests the valve handed to the app.");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_requests_total", labels[i], metrics[i].requests());
+        }
+        family(out, "portico_request_failures_total", "counter",
+                "Requests that ended with a status of 500 or more (Portico's 502 and 504 pages included).");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_request_failures_total", labels[i], metrics[i].failures());
+        }
+        family(out, "portico_requests_in_flight", "gauge", "Requests the app is answering now.");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_requests_in_flight", labels[i], statuses[i].inFlight());
+        }
+        family(out, "portico_app_starts_total", "counter",
+                "Processes (or Contexts) started by the app's current generation; a recycle starts again from 0.");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_app_starts_total", labels[i], statuses[i].starts());
+        }
+        family(out, "portico_app_crashes_total", "counter",
+                "Unrequested exits of ready processes in the app's current generation; a recycle starts again from 0.");
+        for (int i = 0; i < count; i++) {
+            sample(out, "portico_app_crashes_total", labels[i], statuses[i].crashes());
+        }
+        family(out, "portico_request_duration_seconds", "histogram",
+                "Time from the valve handing a request to the app until it ended (async completion included).");
+        for (int i = 0; i < count; i++) {
+            histogram(out, labels[i], metrics[i]);
+        }
+        return out.toString();
+    }
+
+    private static void histogram(StringBuilder out, String labels, AppMetrics.Snapshot metrics) {
+        long cumulative = 0;
+        for (int b = 0; b < AppMetrics.BUCKET_SECONDS.length; b++) {
+            cumulative += metrics.buckets()[b];
+            sample(out, "portico_request_duration_seconds_bucket",
+                    labels + ",le=\"" + number(AppMetrics.BUCKET_SECONDS[b]) + "\"", cumulative);
+        }
+        cumulative += metrics.buckets()[AppMetrics.BUCKET_SECONDS.length];
+        sample(out, "portico_request_duration_seconds_bucket", labels + ",le=\"+Inf\"", cumulative);
+        out.append("portico_request_duration_seconds_sum{").append(labels).append("} ")
+                .append(number(metrics.nanos() / 1e9)).append('\n');
+        sample(out, "portico_request_duration_seconds_count", labels, cumulative);
+    }
+
+    private static void family(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder out, String name, String labels, long value) {
+        out.append(name).append('{').append(labels).append("} ").append(value).append('\n');
+    }
+
+    private static String number(double value) {
+        String text = String.format(Locale.ROOT, "%.9f", value);
+        text = text.replaceAll("0+$", "");
+        return text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    /** A label value: backslash, double quote and line feed escaped, as the format requires. */
+    private static String label(String value) {
+        if (value == null) {
+            return "";
+        }
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}
