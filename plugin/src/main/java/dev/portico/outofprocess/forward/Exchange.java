@@ -19,7 +19,8 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.ErrorPage;
 import dev.portico.hosting.TomcatInternals;
-import dev.portico.outofprocess.process.BackendProcess;
+import dev.portico.outofprocess.backend.Backend;
+import dev.portico.outofprocess.backend.RetryPolicy;
 import dev.portico.hosting.StartFailure;
 
 /**
@@ -66,8 +67,8 @@ final class Exchange implements AsyncListener {
     private org.eclipse.jetty.client.Request backendRequest;
 
     // Set on container threads and where a start completes, between dispatches; read by Jetty threads.
-    private volatile BackendProcess backend;
-    private volatile BackendProcess failedBackend;
+    private volatile Backend backend;
+    private volatile Backend failedBackend;
     private volatile StartFailure startFailure;
     private volatile int retriesSeen;
     private volatile int retriesUnseen;
@@ -120,11 +121,11 @@ final class Exchange implements AsyncListener {
         return catalinaRequest.getPrincipal();
     }
 
-    BackendProcess backend() {
+    Backend backend() {
         return backend;
     }
 
-    void backend(BackendProcess backend) {
+    void backend(Backend backend) {
         this.backend = backend;
     }
 
@@ -136,15 +137,10 @@ final class Exchange implements AsyncListener {
         this.startFailure = failure;
     }
 
-    /**
-     * Whether one more attempt is allowed: after a refused connection (never seen by the
-     * backend; a dying process refuses, then its successor answers) twice; after a failure the
-     * backend may have seen (idempotent requests only) once, and once more if the process it
-     * went to has died since (the first attempt may have met it in the moment before it was
-     * known dead).
-     */
-    boolean mayRetry(boolean neverSeen, boolean backendAlive) {
-        return neverSeen ? retriesUnseen < 2 : retriesSeen == 0 || (retriesSeen == 1 && !backendAlive);
+    /** The attempt that just failed, as {@link RetryPolicy} weighs it. */
+    RetryPolicy.Attempt attempt(RetryPolicy.Failure failure, boolean answerStarted, boolean backendAlive) {
+        return new RetryPolicy.Attempt(request.getMethod(), bodyReader != null, failure, answerStarted, retriesSeen,
+                retriesUnseen, backendAlive);
     }
 
     /**
@@ -174,7 +170,7 @@ final class Exchange implements AsyncListener {
     }
 
     /** The backend the last attempt failed on, or null. */
-    BackendProcess failedBackend() {
+    Backend failedBackend() {
         return failedBackend;
     }
 
@@ -265,6 +261,16 @@ final class Exchange implements AsyncListener {
         } catch (IOException | RuntimeException e) {
             clientFailed = true;
             throw new ClientGone(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks {@code question} of the client's request and response, under the lock; {@code otherwise} when the client's exchange is over. */
+    <T> T ifOpen(java.util.function.BiFunction<HttpServletRequest, HttpServletResponse, T> question, T otherwise) {
+        lock.lock();
+        try {
+            return open() ? question.apply(request, response) : otherwise;
         } finally {
             lock.unlock();
         }

@@ -37,9 +37,10 @@ import org.eclipse.jetty.util.Callback;
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.ErrorPage;
 import dev.portico.hosting.TomcatInternals;
-import dev.portico.outofprocess.process.BackendProcess;
-import dev.portico.outofprocess.pool.BackendPool;
+import dev.portico.outofprocess.backend.Backend;
+import dev.portico.outofprocess.backend.Backends;
 import dev.portico.outofprocess.backend.PoolSaturated;
+import dev.portico.outofprocess.backend.RetryPolicy;
 import dev.portico.hosting.StartFailure;
 
 /**
@@ -62,26 +63,21 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static final Log log = LogFactory.getLog(ForwardingServlet.class);
     private static final StringManager sm = StringManager.getManager(ForwardingServlet.class);
 
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
-    /** How long a retried request waits for a dying process to be gone, so that its successor serves it. */
-    private static final Duration EXIT_GRACE = Duration.ofSeconds(2);
-    /** How long it waits when the process still looks alive (a keep-alive race, or a crash not yet reaped). */
-    private static final Duration LIVE_GRACE = Duration.ofMillis(100);
 
     /** The cookie that leads a client back to the process that served it (stickySessions). */
     static final String ROUTE_COOKIE = "PORTICO_ROUTE";
 
-    private final transient BackendPool pool;
+    private final transient Backends backends;
     private final transient BackendClient client;
     private final transient AppConfig config;
     private final String appName;
     private final String contextPath;
 
-    public ForwardingServlet(String appName, String contextPath, AppConfig config, BackendPool pool, BackendClient client) {
+    public ForwardingServlet(String appName, String contextPath, AppConfig config, Backends backends, BackendClient client) {
         this.appName = appName;
         this.contextPath = contextPath;
         this.config = config;
-        this.pool = pool;
+        this.backends = backends;
         this.client = client;
     }
 
@@ -116,7 +112,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
         if (exchange.backend() == null) {
             String route = config.pool().stickySessions() ? route(request) : null;
-            CompletableFuture<BackendProcess> ready = pool.acquire(route, exchange.failedBackend());
+            CompletableFuture<Backend> ready = backends.acquire(route, exchange.failedBackend());
             if (!ready.isDone() && !upgrade) {
                 awaitStart(request, exchange, ready);
                 return;
@@ -164,7 +160,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /** Tells a client without a route, or with the route of a process that is gone, which process is its own. */
-    private void stick(HttpServletRequest request, HttpServletResponse response, BackendProcess backend) {
+    private void stick(HttpServletRequest request, HttpServletResponse response, Backend backend) {
         if (!backend.route().equals(route(request))) {
             Cookie cookie = new Cookie(ROUTE_COOKIE, backend.route());
             cookie.setPath(contextPath.isEmpty() ? "/" : contextPath);
@@ -177,21 +173,21 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /** WebSocket and other protocol switches, which Jetty's ProxyServlet cannot forward. */
     private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, Exchange exchange)
             throws IOException, ServletException {
-        BackendProcess backend = exchange.backend();
-        pool.requestStarted(backend);
+        Backend backend = exchange.backend();
+        backends.attemptStarted(backend);
         boolean upgraded = false;
         try {
             // an upgraded connection stays in flight until its tunnel closes: idleTimeout and drains must see it
             upgraded = UpgradeForwarder.forward(request, response, client, backend.address(), exchange.target(),
                     ForwardedHeaders.values(request, config, contextPath, backend.address(), backend.token()),
-                    config.requestTimeout(), () -> pool.requestEnded(backend));
+                    config.requestTimeout(), () -> backends.attemptEnded(backend));
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
             String reason = timeout
                     ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
                     : sm.getString("forward.broken", appName, backend, describe(e));
             log.warn(reason + " [upgrade " + exchange.target() + "]");
-            pool.failed(backend);
+            backends.failed(backend);
             if (response.isCommitted()) {
                 throw e;
             }
@@ -199,13 +195,13 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             ErrorPage.gatewayFailure(timeout, reason).send(response);
         } finally {
             if (!upgraded) {
-                pool.requestEnded(backend);
+                backends.attemptEnded(backend);
             }
         }
     }
 
     /** Parks the request (no thread held) until the process listens, then dispatches it again. */
-    private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<BackendProcess> ready) {
+    private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<Backend> ready) {
         AsyncContext async = request.startAsync();
         async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
         exchange.join(async);
@@ -244,7 +240,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /** The last backend's target, built once per backend: Jetty would otherwise parse an absolute URI string per request. */
     private transient volatile BackendClient.Target origin;
 
-    private BackendClient.Target origin(BackendProcess backend) {
+    private BackendClient.Target origin(Backend backend) {
         BackendClient.Target known = origin;
         if (known == null || !known.address().equals(backend.address())) {
             known = BackendClient.Target.of(backend.address());
@@ -299,7 +295,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        BackendProcess backend = Exchange.of(clientRequest).backend();
+        Backend backend = Exchange.of(clientRequest).backend();
         ForwardedHeaders.set(clientRequest, proxyRequest, config, contextPath, backend.address(), backend.token());
     }
 
@@ -335,8 +331,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         // Jetty's service() set 0, which Tomcat's sweep takes for "until the app stops" (TomcatInternals)
         async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
         exchange.join(async);
-        BackendProcess backend = exchange.backend();
-        exchange.countInFlight(() -> pool.requestStarted(backend), () -> pool.requestEnded(backend));
+        Backend backend = exchange.backend();
+        exchange.countInFlight(() -> backends.attemptStarted(backend), () -> backends.attemptEnded(backend));
         try {
             ServletOutputStream output = response.getOutputStream();
             ResponseStreamer streamer = new ResponseStreamer(exchange, output);
@@ -365,13 +361,13 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
         @Override
         public void onHeaders(Response backendResponse) {
-            pool.answered(exchange.backend(), backendResponse.getStatus());
+            backends.answered(exchange.backend(), backendResponse.getStatus());
             boolean open;
             try {
                 open = exchange.withClient((request, response) -> {
                     response.setStatus(backendResponse.getStatus());
                     onServerResponseHeaders(request, response, backendResponse);
-                    exchange.streamer().begin(backendResponse, response, isIdempotent(request));
+                    exchange.streamer().begin(backendResponse, response, RetryPolicy.isIdempotent(request.getMethod()));
                 });
             } catch (Exchange.ClientGone e) {
                 open = false;
@@ -432,11 +428,11 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             exchange.complete((request, response) -> exchange.closeConnection());
             return;
         }
-        pool.failed(exchange.backend());
+        backends.failed(exchange.backend());
         if (retryOnNextProcess(exchange, failure)) {
             return;
         }
-        BackendProcess backend = exchange.backend();
+        Backend backend = exchange.backend();
         boolean timeout = failure instanceof TimeoutException;
         String reason = timeout
                 ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
@@ -474,48 +470,42 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     }
 
     /**
-     * A backend that died — or is dying — between a crash and the pool hearing of it
-     * refuses the connection, or closes a pooled one before answering, or dies while answering;
-     * a live one may close an idle keep-alive connection just as the request goes out on it.
-     * Such a request is sent again instead of being answered 502 when that is safe: it has no
-     * body (part of one may already have been read from the client), nothing of the answer
-     * reached the client (small answers of idempotent requests are held until complete for this
-     * reason: {@link ResponseStreamer}), the failure is not the backend's malformed answer (it
-     * would only repeat), and either the backend never saw it (connection refused) or its method
-     * is idempotent (RFC 9110, 9.2.2), so a backend that did see it is none the worse. A process
-     * that has exited, or refused, is waited for (bounded) so the next attempt goes to its
-     * successor; a live one gets a moment to turn out dead, then the next attempt
-     * ({@link Exchange#mayRetry} bounds how often).
+     * Sends the request again when {@link RetryPolicy} says so: a backend that died — or is
+     * dying — between a crash and the pool hearing of it refuses the connection, or closes a
+     * pooled one before answering, or dies while answering; a live one may close an idle
+     * keep-alive connection just as the request goes out on it. Whether the answer has started
+     * is read, and what the failed answer set is cleared, under the exchange's gate.
      */
     private boolean retryOnNextProcess(Exchange exchange, Throwable failure) {
-        boolean neverSeen = failure instanceof ConnectException;
-        HttpServletRequest request = exchange.request();
-        BackendProcess backend = exchange.backend();
-        if (!(neverSeen || isIdempotent(request)) || !exchange.mayRetry(neverSeen, backend.isAlive())
-                || exchange.bodyReader() != null || failure instanceof TimeoutException
-                || failure instanceof HttpResponseException) {
-            return false;
-        }
-        if (!exchange.whileOpen((clientRequest, response) -> {
-            if (response.isCommitted() || !clientRequest.isAsyncStarted()) {
-                return false;
+        RetryPolicy.Failure kind = kindOf(failure);
+        Backend backend = exchange.backend();
+        boolean alive = backend.isAlive();
+        Duration wait = exchange.ifOpen((request, response) -> {
+            boolean answerStarted = response.isCommitted() || !request.isAsyncStarted();
+            Duration grace = RetryPolicy.retryAfter(exchange.attempt(kind, answerStarted, alive));
+            if (grace != null) {
+                // what the failed answer set (status, headers, held content) goes; the next one starts afresh
+                response.reset();
             }
-            // what the failed answer set (status, headers, held content) goes; the next one starts afresh
-            response.reset();
-            return true;
-        })) {
-            // committed, or the client already left: in the second case nothing more is owed to anyone
+            return grace;
+        }, null);
+        if (wait == null) {
+            // not sent again; or the client already left, and then nothing more is owed to anyone
             return exchange.isEnded();
         }
-        exchange.retrying(neverSeen);
-        // A crashed process can look alive until it is reaped: a live one gets a moment to exit.
-        Duration grace = neverSeen || !backend.isAlive() ? EXIT_GRACE : LIVE_GRACE;
-        pool.retryAfter(backend, grace).whenComplete((ignored, error) -> exchange.dispatch());
+        exchange.retrying(kind == RetryPolicy.Failure.REFUSED);
+        backends.retryAfter(backend, wait).whenComplete((ignored, error) -> exchange.dispatch());
         return true;
     }
 
-    static boolean isIdempotent(HttpServletRequest request) {
-        return IDEMPOTENT.contains(request.getMethod());
+    private static RetryPolicy.Failure kindOf(Throwable failure) {
+        if (failure instanceof ConnectException) {
+            return RetryPolicy.Failure.REFUSED;
+        }
+        if (failure instanceof TimeoutException) {
+            return RetryPolicy.Failure.TIMED_OUT;
+        }
+        return failure instanceof HttpResponseException ? RetryPolicy.Failure.MALFORMED : RetryPolicy.Failure.BROKEN;
     }
 
     /** One short line: Jetty's messages can carry a whole dump of the connection's state. */

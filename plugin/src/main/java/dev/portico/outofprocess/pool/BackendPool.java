@@ -47,7 +47,9 @@ import dev.portico.outofprocess.process.ProcessLauncher;
 import dev.portico.outofprocess.process.ProcessTree;
 import dev.portico.outofprocess.process.ChildRegistry;
 import dev.portico.outofprocess.backend.PoolSaturated;
+import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.BackendAddress;
+import dev.portico.outofprocess.backend.Backends;
 import dev.portico.outofprocess.backend.HttpProbe;
 
 /**
@@ -74,7 +76,7 @@ import dev.portico.outofprocess.backend.HttpProbe;
  * valve's threads. Requests find a ready process without taking it ({@link #ready} is a
  * snapshot).
  */
-public final class BackendPool {
+public final class BackendPool implements Backends {
 
     /** Where the pool as a whole stands. */
     public enum State { IDLE, ACTIVE, STOPPING, CLOSED }
@@ -114,7 +116,7 @@ public final class BackendPool {
 
     private final List<BackendProcess> members = new ArrayList<>(); // STARTING and READY (retiring ones too)
     private final Set<BackendProcess> leaving = new LinkedHashSet<>(); // DRAINING and EJECTED, until stopped
-    private final Deque<CompletableFuture<BackendProcess>> waiters = new ArrayDeque<>();
+    private final Deque<CompletableFuture<Backend>> waiters = new ArrayDeque<>();
     private final Set<CompletableFuture<Void>> launches = new LinkedHashSet<>();
     private volatile BackendProcess[] ready = new BackendProcess[0];
     private volatile long lastActivityNanos = System.nanoTime();
@@ -154,17 +156,18 @@ public final class BackendPool {
      * @param route the sticky-session cookie's value, or null
      * @param avoid a process that just failed this request: another is chosen if there is one
      */
-    public CompletableFuture<BackendProcess> acquire(String route, BackendProcess avoid) {
+    @Override
+    public CompletableFuture<Backend> acquire(String route, Backend avoid) {
         lastActivityNanos = System.nanoTime();
-        BackendProcess chosen = choose(ready, route, avoid);
+        Backend chosen = Balancer.choose(ready, route, avoid, ThreadLocalRandom.current());
         if (chosen != null) {
             return CompletableFuture.completedFuture(chosen);
         }
         List<Runnable> after = new ArrayList<>();
-        CompletableFuture<BackendProcess> result;
+        CompletableFuture<Backend> result;
         synchronized (this) {
             forgetDeadReady(after);
-            chosen = choose(ready, route, avoid);
+            chosen = Balancer.choose(ready, route, avoid, ThreadLocalRandom.current());
             if (chosen != null) {
                 result = CompletableFuture.completedFuture(chosen);
             } else if (state == State.CLOSED) {
@@ -179,7 +182,7 @@ public final class BackendPool {
     }
 
     /** Lock held, no ready process. */
-    private CompletableFuture<BackendProcess> enqueue(List<Runnable> after) {
+    private CompletableFuture<Backend> enqueue(List<Runnable> after) {
         activate();
         Instant next = backoff.nextAttemptAt();
         if (next != null && !anyStarting()) {
@@ -189,57 +192,10 @@ public final class BackendPool {
             return CompletableFuture.failedFuture(new PoolSaturated(sm.getString("pool.saturated", appName,
                     String.valueOf(waiters.size()))));
         }
-        CompletableFuture<BackendProcess> waiter = new CompletableFuture<>();
+        CompletableFuture<Backend> waiter = new CompletableFuture<>();
         waiters.addLast(waiter);
         fill(after);
         return waiter;
-    }
-
-    /** The sticky route's process when it is ready, else the less busy of two ready ones picked at random. */
-    static BackendProcess choose(BackendProcess[] ready, String route, BackendProcess avoid) {
-        int count = ready.length;
-        if (count == 0) {
-            return null;
-        }
-        if (route != null) {
-            for (BackendProcess candidate : ready) {
-                if (candidate.route().equals(route) && candidate != avoid && candidate.isAlive()) {
-                    return candidate;
-                }
-            }
-        }
-        if (count == 1) {
-            BackendProcess only = ready[0];
-            return only.isAlive() ? only : null;
-        }
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        int first = random.nextInt(count);
-        int second = random.nextInt(count - 1);
-        if (second >= first) {
-            second++;
-        }
-        BackendProcess a = ready[first];
-        BackendProcess b = ready[second];
-        if (a == avoid || !a.isAlive()) {
-            return b.isAlive() && b != avoid ? b : firstOther(ready, avoid);
-        }
-        if (b == avoid || !b.isAlive()) {
-            return a;
-        }
-        return b.inFlight() < a.inFlight() ? b : a;
-    }
-
-    private static BackendProcess firstOther(BackendProcess[] ready, BackendProcess avoid) {
-        BackendProcess fallback = null;
-        for (BackendProcess candidate : ready) {
-            if (candidate.isAlive()) {
-                if (candidate != avoid) {
-                    return candidate;
-                }
-                fallback = candidate;
-            }
-        }
-        return fallback; // only the one that failed is left: it may still be fine (a keep-alive race)
     }
 
     /**
@@ -247,13 +203,14 @@ public final class BackendPool {
      * another process is ready, else when the failed one's exit is known (its successor is then
      * starting) or after {@code grace}.
      */
-    public CompletableFuture<Void> retryAfter(BackendProcess failed, Duration grace) {
+    @Override
+    public CompletableFuture<Void> retryAfter(Backend failed, Duration grace) {
         for (BackendProcess candidate : ready) {
             if (candidate != failed && candidate.isAlive()) {
                 return CompletableFuture.completedFuture(null);
             }
         }
-        CompletableFuture<Void> noted = failed.onExit().thenAccept(process -> {
+        CompletableFuture<Void> noted = own(failed).onExit().thenAccept(process -> {
             List<Runnable> after = new ArrayList<>();
             synchronized (this) {
                 forgetDeadReady(after);
@@ -274,8 +231,9 @@ public final class BackendPool {
 
     // ---------------------------------------------------------------- what requests tell the pool
 
-    /** A request goes to {@code backend}; the matching {@link #requestEnded} must follow. */
-    public void requestStarted(BackendProcess backend) {
+    @Override
+    public void attemptStarted(Backend attempted) {
+        BackendProcess backend = own(attempted);
         lastActivityNanos = System.nanoTime();
         long served = backend.requestStarted();
         if (pool.maxRequestsPerProcess() > 0 && served == pool.maxRequestsPerProcess()) {
@@ -283,19 +241,26 @@ public final class BackendPool {
         }
     }
 
-    public void requestEnded(BackendProcess backend) {
-        backend.requestEnded();
+    @Override
+    public void attemptEnded(Backend backend) {
+        own(backend).requestEnded();
         lastActivityNanos = System.nanoTime();
     }
 
-    /** The backend answered with {@code status}: 502, 503 and 504 count as gateway failures, anything else clears them. */
-    public void answered(BackendProcess backend, int status) {
-        noteOutcome(backend, status == 502 || status == 503 || status == 504);
+    /** 502, 503 and 504 count as gateway failures, anything else clears them. */
+    @Override
+    public void answered(Backend backend, int status) {
+        noteOutcome(own(backend), status == 502 || status == 503 || status == 504);
     }
 
-    /** The backend could not be reached, reset the connection or timed out. */
-    public void failed(BackendProcess backend) {
-        noteOutcome(backend, true);
+    @Override
+    public void failed(Backend backend) {
+        noteOutcome(own(backend), true);
+    }
+
+    /** Every backend forwarding hands back is one this pool handed out. */
+    private static BackendProcess own(Backend backend) {
+        return (BackendProcess) backend;
     }
 
     private void noteOutcome(BackendProcess backend, boolean gatewayFailure) {
@@ -559,7 +524,7 @@ public final class BackendPool {
 
     private void becameReady(BackendProcess backend) {
         List<Runnable> after = new ArrayList<>();
-        List<CompletableFuture<BackendProcess>> served;
+        List<CompletableFuture<Backend>> served;
         BackendProcess[] nowReady;
         synchronized (this) {
             if (backend.state() != BackendProcess.State.STARTING || !members.contains(backend)) {
@@ -578,8 +543,8 @@ public final class BackendPool {
         log.info(sm.getString("pool.ready", appName, backend, String.valueOf(took.toMillis()),
                 pool.readinessPath() == null ? "" : " " + pool.readinessPath()));
         runQuietly(() -> services.events().processReady(appName, generation, backend.pid(), backend.address().port(), took));
-        for (CompletableFuture<BackendProcess> waiter : served) {
-            BackendProcess chosen = choose(nowReady, null, null);
+        for (CompletableFuture<Backend> waiter : served) {
+            Backend chosen = Balancer.choose(nowReady, null, null, ThreadLocalRandom.current());
             waiter.complete(chosen != null ? chosen : backend);
         }
         after.forEach(BackendPool::runQuietly);
@@ -605,7 +570,7 @@ public final class BackendPool {
      */
     private void startFailed(BackendProcess backend, StartFailure failure, boolean tellWaitersNow) {
         List<Runnable> after = new ArrayList<>();
-        List<CompletableFuture<BackendProcess>> failedWaiters = List.of();
+        List<CompletableFuture<Backend>> failedWaiters = List.of();
         StartFailure told = failure;
         boolean retried;
         synchronized (this) {
@@ -642,7 +607,7 @@ public final class BackendPool {
         }
         long pid = backend == null ? -1 : backend.pid();
         runQuietly(() -> services.events().startFailed(appName, generation, failure.getMessage(), failure.outputTail()));
-        for (CompletableFuture<BackendProcess> waiter : failedWaiters) {
+        for (CompletableFuture<Backend> waiter : failedWaiters) {
             waiter.completeExceptionally(told);
         }
         after.forEach(BackendPool::runQuietly);
@@ -936,7 +901,7 @@ public final class BackendPool {
         members.clear();
         leaving.clear();
         publishReady();
-        List<CompletableFuture<BackendProcess>> abandoned = new ArrayList<>(waiters);
+        List<CompletableFuture<Backend>> abandoned = new ArrayList<>(waiters);
         waiters.clear();
         StartFailure stoppingFailure = new StartFailure(sm.getString("pool.stopping", appName), "", null);
         abandoned.forEach(waiter -> waiter.completeExceptionally(stoppingFailure));

@@ -15,6 +15,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.AppStatus;
+import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
 
@@ -28,7 +29,7 @@ import dev.portico.outofprocess.backend.HttpProbe;
  *       └──exits, times out ──────────────────────────────────────────────────┘
  * </pre>
  */
-public final class BackendProcess {
+public final class BackendProcess implements Backend {
 
     /** Where a process stands in its pool. */
     public enum State { STARTING, READY, DRAINING, EJECTED, STOPPED }
@@ -63,10 +64,12 @@ public final class BackendProcess {
         this.started = Instant.now();
     }
 
+    @Override
     public BackendAddress address() {
         return address;
     }
 
+    @Override
     public String token() {
         return token;
     }
@@ -79,6 +82,7 @@ public final class BackendProcess {
         return started;
     }
 
+    @Override
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -87,7 +91,7 @@ public final class BackendProcess {
         return output;
     }
 
-    /** The value of the sticky-session cookie that leads back to this process. */
+    @Override
     public String route() {
         return route;
     }
@@ -96,6 +100,7 @@ public final class BackendProcess {
         return state;
     }
 
+    @Override
     public int inFlight() {
         return inFlight.get();
     }
