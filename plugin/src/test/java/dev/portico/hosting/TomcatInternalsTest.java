@@ -44,6 +44,8 @@ class TomcatInternalsTest {
     private static final ThreadLocal<AbstractProcessor> MARKED = new ThreadLocal<>();
     private static final AtomicReference<Lock> LOCK_SEEN = new AtomicReference<>();
     private static final AtomicReference<Boolean> LOCK_HELD = new AtomicReference<>();
+    /** The processor of the last request marked X-Capture. */
+    private static final AtomicReference<AbstractProcessor> CAPTURED = new AtomicReference<>();
     private static HostingTomcat tomcat;
 
     @BeforeAll
@@ -60,9 +62,14 @@ class TomcatInternalsTest {
                             LOCK_SEEN.set(lock);
                             LOCK_HELD.set(lock instanceof ReentrantLock held && held.isHeldByCurrentThread());
                         }
-                        if (request.getHeader("X-Sweep") != null) {
+                        if (request.getHeader("X-Sweep") != null || request.getHeader("X-Capture") != null) {
                             try {
-                                MARKED.set((AbstractProcessor) hook.get(request.getCoyoteRequest()));
+                                AbstractProcessor processor = (AbstractProcessor) hook.get(request.getCoyoteRequest());
+                                if (request.getHeader("X-Sweep") != null) {
+                                    MARKED.set(processor);
+                                } else {
+                                    CAPTURED.set(processor);
+                                }
                             } catch (IllegalAccessException e) {
                                 throw new IllegalStateException(e);
                             }
@@ -159,15 +166,12 @@ class TomcatInternalsTest {
      */
     @Test
     void aCycleTomcatTimesOutIsAnswered503AndLogged() throws Exception {
-        AtomicReference<AbstractProcessor> processor = new AtomicReference<>();
+        CAPTURED.set(null);
         try (CapturedLog log = new CapturedLog(); RawHttp connection = new RawHttp(port(), 10_000)) {
-            connection.send("GET /internals/slow?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n");
-            HostingTomcat.await(() -> {
-                List<AbstractProcessor> waiting = waitingProcessors();
-                waiting.stream().findFirst().ifPresent(processor::set);
-                return processor.get() != null;
-            }, java.time.Duration.ofSeconds(5), "the request waiting in its async cycle");
-            processor.get().timeoutAsync(-1);
+            connection.send("GET /internals/slow?ms=2000 HTTP/1.1\r\nHost: x\r\nX-Capture: 1\r\n\r\n");
+            HostingTomcat.await(() -> CAPTURED.get() != null && waitingProcessors().contains(CAPTURED.get()),
+                    java.time.Duration.ofSeconds(5), "the request waiting in its async cycle");
+            CAPTURED.get().timeoutAsync(-1);
             RawHttp.Answer answer = connection.read();
             assertEquals(503, answer.status(), answer.text());
             assertTrue(answer.text().contains("Portico"), answer.text());
