@@ -48,7 +48,7 @@ import dev.portico.hosting.TomcatInternals;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
-import dev.portico.outofprocess.pool.BackendPool;
+import dev.portico.outofprocess.pool.PoolServices;
 import dev.portico.outofprocess.process.ChildRegistry;
 import dev.portico.outofprocess.process.SocketDirectory;
 
@@ -339,7 +339,7 @@ public class PorticoValve extends ValveBase {
         events = BothEvents.of(hooks == null ? HostingEvents.NONE : hooks, mbeans);
         internal = new InternalContainer(host, Container.getService(host).getServer(), workDir.resolve("wars"));
         internal.start();
-        BackendPool.Services services = new BackendPool.Services(registry, scheduler, blockingExecutor,
+        PoolServices services = new PoolServices(registry, scheduler, blockingExecutor,
                 new PorticoThreads("portico-stdout"), events, backendClient, sockets, java.time.Clock.systemUTC());
         catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
                 (source, config) -> createApp(source, config, host, services),
@@ -355,7 +355,7 @@ public class PorticoValve extends ValveBase {
         setState(LifecycleState.STARTING);
     }
 
-    private HostedApp createApp(AppSource source, AppConfig config, Host host, BackendPool.Services services) {
+    private HostedApp createApp(AppSource source, AppConfig config, Host host, PoolServices services) {
         if (config.hostingModel() == HostingModel.OUT_OF_PROCESS) {
             return new OutOfProcessApp(source, config, internal, backendClient, services);
         }

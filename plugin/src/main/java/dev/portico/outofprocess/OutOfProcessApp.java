@@ -33,6 +33,7 @@ import dev.portico.hosting.InFlight;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.outofprocess.process.BackendProcess;
 import dev.portico.outofprocess.pool.BackendPool;
+import dev.portico.outofprocess.pool.PoolServices;
 
 /**
  * An app served by a child process: a forwarding Context in the internal Host (so Tomcat's
@@ -60,14 +61,14 @@ public final class OutOfProcessApp implements HostedApp {
     private boolean removed;
 
     public OutOfProcessApp(AppSource source, AppConfig config, InternalContainer container,
-            BackendClient client, BackendPool.Services services) {
+            BackendClient client, PoolServices services) {
         this.source = source;
         this.config = config;
         this.container = container;
         long generation = GENERATIONS.incrementAndGet();
         this.version = String.format("%019d", generation);
         this.pool = new BackendPool(source.name(), source.contextPath(), config, source.location(), generation, services);
-        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool, client);
+        this.servlet = new ForwardingServlet(source.name(), source.contextPath(), config, pool.backends(), client);
         this.executor = services.blockingExecutor();
     }
 

@@ -46,12 +46,10 @@ public final class BackendProcess implements Backend {
     private final String route;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requests = new AtomicLong();
-    private final AtomicInteger gatewayFailures = new AtomicInteger();
     private volatile State state = State.STARTING;
     private volatile Instant readyAt;
     private volatile boolean retiring;
     private volatile AppStatus.Failure lastFailure;
-    private int failedHealthChecks;
 
     public BackendProcess(Process process, BackendAddress address, String token, OutputCapture output, long generation,
             String route) {
@@ -138,23 +136,23 @@ public final class BackendProcess implements Backend {
         inFlight.decrementAndGet();
     }
 
-    /** @return the gateway failures in a row, this one included (0 after a good answer) */
-    public int noteOutcome(boolean gatewayFailure) {
-        if (gatewayFailure) {
-            return gatewayFailures.incrementAndGet();
-        }
-        gatewayFailures.set(0);
-        return 0;
+    public ProcessHandle handle() {
+        return process.toHandle();
     }
 
-    /** Pool lock held. @return failed health checks in a row, this one included (0 after a good one) */
-    public int noteHealthCheck(boolean passed) {
-        failedHealthChecks = passed ? 0 : failedHealthChecks + 1;
-        return failedHealthChecks;
+    /** Once it has exited: its socket, if it had one, goes (nothing will ever listen there again); its output ends. */
+    public void awaitExitCleanUp() {
+        SocketDirectory.remove(address);
+        output.awaitEnd(500);
     }
 
-    public Process process() {
-        return process;
+    public int exitCode() {
+        return process.exitValue();
+    }
+
+    /** SIGKILL to the whole tree, now. */
+    public void killNow() {
+        ProcessTree.of(process.toHandle()).killNow();
     }
 
     public CompletableFuture<Process> onExit() {

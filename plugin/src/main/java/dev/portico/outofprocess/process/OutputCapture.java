@@ -142,4 +142,19 @@ public final class OutputCapture implements Runnable {
     public Path logFile() {
         return logFile;
     }
+
+    /**
+     * The last {@code count} lines of {@code text} (a final line break does not count as a line).
+     * Runs on the crash path, so it must take any text, the empty output of a silent process too.
+     */
+    public static String lastLines(String text, int count) {
+        int pos = text.endsWith("\n") ? text.length() - 1 : text.length();
+        for (int i = 0; i < count; i++) {
+            pos = text.lastIndexOf('\n', pos - 1);
+            if (pos < 0) {
+                return text;
+            }
+        }
+        return text.substring(pos + 1);
+    }
 }

@@ -11,65 +11,22 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-import dev.portico.outofprocess.backend.Backend;
-import dev.portico.outofprocess.backend.BackendAddress;
 
 /** The balancer on fake backends: no process, no Tomcat. */
 class BalancerTest {
-
-    private static final class Fake implements Backend {
-        final String route;
-        boolean alive = true;
-        int inFlight;
-
-        Fake(String route, int inFlight) {
-            this.route = route;
-            this.inFlight = inFlight;
-        }
-
-        @Override
-        public BackendAddress address() {
-            return BackendAddress.tcp(1);
-        }
-
-        @Override
-        public String token() {
-            return "t";
-        }
-
-        @Override
-        public String route() {
-            return route;
-        }
-
-        @Override
-        public boolean isAlive() {
-            return alive;
-        }
-
-        @Override
-        public int inFlight() {
-            return inFlight;
-        }
-
-        @Override
-        public String toString() {
-            return route;
-        }
-    }
 
     private final SplittableRandom random = new SplittableRandom(7);
 
     @Test
     void noReadyBackendIsNone() {
-        assertNull(Balancer.choose(new Fake[0], null, null, random));
+        assertNull(Balancer.choose(new FakeBackend[0], null, null, random));
     }
 
     @Test
     void theStickyRouteWinsWhileItsBackendIsAliveAndNotTheOneThatFailed() {
-        Fake a = new Fake("a", 0);
-        Fake b = new Fake("b", 50);
-        Fake[] ready = {a, b};
+        FakeBackend a = new FakeBackend("a", 0);
+        FakeBackend b = new FakeBackend("b", 50);
+        FakeBackend[] ready = {a, b};
         for (int i = 0; i < 100; i++) {
             assertSame(b, Balancer.choose(ready, "b", null, random), "the busy sticky backend is still the client's");
         }
@@ -81,11 +38,11 @@ class BalancerTest {
 
     @Test
     void ofTwoPickedTheLessBusyWinsSoTheIdlestIsChosenMostAndTheBusiestNever() {
-        Fake idle = new Fake("idle", 0);
-        Fake some = new Fake("some", 5);
-        Fake busy = new Fake("busy", 9);
-        Fake[] ready = {busy, some, idle};
-        Map<Fake, Integer> counts = new HashMap<>();
+        FakeBackend idle = new FakeBackend("idle", 0);
+        FakeBackend some = new FakeBackend("some", 5);
+        FakeBackend busy = new FakeBackend("busy", 9);
+        FakeBackend[] ready = {busy, some, idle};
+        Map<FakeBackend, Integer> counts = new HashMap<>();
         for (int i = 0; i < 3000; i++) {
             counts.merge(Balancer.choose(ready, null, null, random), 1, Integer::sum);
         }
@@ -97,11 +54,11 @@ class BalancerTest {
 
     @Test
     void theBackendThatFailedTheRequestAndDeadOnesAreSkippedWhileAnotherIsAlive() {
-        Fake failed = new Fake("failed", 0);
-        Fake dead = new Fake("dead", 0);
+        FakeBackend failed = new FakeBackend("failed", 0);
+        FakeBackend dead = new FakeBackend("dead", 0);
         dead.alive = false;
-        Fake other = new Fake("other", 100);
-        Fake[] ready = {failed, dead, other};
+        FakeBackend other = new FakeBackend("other", 100);
+        FakeBackend[] ready = {failed, dead, other};
         for (int i = 0; i < 200; i++) {
             assertSame(other, Balancer.choose(ready, null, failed, random));
         }
@@ -109,13 +66,13 @@ class BalancerTest {
 
     @Test
     void theBackendThatFailedIsTakenAgainWhenItIsTheOnlyOneAlive() {
-        Fake failed = new Fake("failed", 0);
-        Fake dead = new Fake("dead", 0);
+        FakeBackend failed = new FakeBackend("failed", 0);
+        FakeBackend dead = new FakeBackend("dead", 0);
         dead.alive = false;
-        assertSame(failed, Balancer.choose(new Fake[] {failed, dead}, null, failed, random),
+        assertSame(failed, Balancer.choose(new FakeBackend[] {failed, dead}, null, failed, random),
                 "with two ready, the live one that failed");
-        assertSame(failed, Balancer.choose(new Fake[] {failed}, null, failed, random),
+        assertSame(failed, Balancer.choose(new FakeBackend[] {failed}, null, failed, random),
                 "alone, it may still be fine (a keep-alive race)");
-        assertNull(Balancer.choose(new Fake[] {dead}, null, null, random));
+        assertNull(Balancer.choose(new FakeBackend[] {dead}, null, null, random));
     }
 }

@@ -1,4 +1,4 @@
-package dev.portico.outofprocess.pool;
+package dev.portico.outofprocess.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -9,11 +9,11 @@ class OutputTailTest {
 
     @Test
     void anyOutputCanBeCutToItsLastLines() {
-        assertEquals("", BackendPool.lastLines("", 20), "a process that printed nothing");
-        assertEquals("\n", BackendPool.lastLines("\n", 20));
-        assertEquals("only", BackendPool.lastLines("only", 2));
-        assertEquals("b\nc\n", BackendPool.lastLines("a\nb\nc\n", 2));
-        assertEquals("b\nc", BackendPool.lastLines("a\nb\nc", 2));
-        assertEquals("a\nb\nc\n", BackendPool.lastLines("a\nb\nc\n", 3));
+        assertEquals("", OutputCapture.lastLines("", 20), "a process that printed nothing");
+        assertEquals("\n", OutputCapture.lastLines("\n", 20));
+        assertEquals("only", OutputCapture.lastLines("only", 2));
+        assertEquals("b\nc\n", OutputCapture.lastLines("a\nb\nc\n", 2));
+        assertEquals("b\nc", OutputCapture.lastLines("a\nb\nc", 2));
+        assertEquals("a\nb\nc\n", OutputCapture.lastLines("a\nb\nc\n", 3));
     }
 }
