@@ -70,6 +70,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private final transient Backends backends;
     private final transient BackendClient client;
     private final transient AppConfig config;
+    private final transient FailureAnswers failures;
     private final String appName;
     private final String contextPath;
 
@@ -78,6 +79,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         this.contextPath = contextPath;
         this.config = config;
         this.backends = backends;
+        this.failures = new FailureAnswers(appName, config, backends);
         this.client = client;
     }
 
@@ -100,45 +102,42 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
         Exchange exchange = Exchange.of(request);
         if (exchange == null || exchange.reserved()) {
-            // Portico's own path below the app (the shutdown message) is never a client's to reach
-            closeIfBodyUnread(exchange, request, response);
-            response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            failures.reserved(exchange, request, response);
             return;
         }
-        if (exchange.startFailure() != null) {
-            sendStartFailure(exchange, request, response, exchange.startFailure());
+        if (exchange.attempts().startFailure() != null) {
+            failures.startFailed(exchange, request, response, exchange.attempts().startFailure());
             return;
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
-        if (exchange.backend() == null) {
+        if (exchange.attempts().backend() == null) {
             String route = config.pool().stickySessions() ? route(request) : null;
-            CompletableFuture<Backend> ready = backends.acquire(route, exchange.failedBackend());
+            CompletableFuture<Backend> ready = backends.acquire(route, exchange.attempts().failedBackend());
             if (!ready.isDone() && !upgrade) {
                 awaitStart(request, exchange, ready);
                 return;
             }
             try {
                 // an upgrade must call request.upgrade() before service() returns, so it cannot park
-                exchange.backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
+                exchange.attempts().backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof PoolSaturated saturated) {
-                    closeIfBodyUnread(exchange, request, response);
-                    ErrorPage.saturated(saturated.getMessage()).send(response);
+                    failures.saturated(exchange, request, response, saturated.getMessage());
                     return;
                 }
-                sendStartFailure(exchange, request, response, (StartFailure) e.getCause());
+                failures.startFailed(exchange, request, response, (StartFailure) e.getCause());
                 return;
             } catch (TimeoutException e) {
-                sendStartFailure(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
+                failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                sendStartFailure(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
+                failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
                 return;
             }
         }
         if (config.pool().stickySessions()) {
-            stick(request, response, exchange.backend());
+            stick(request, response, exchange.attempts().backend());
         }
         if (upgrade) {
             forwardUpgrade(request, response, exchange);
@@ -173,7 +172,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     /** WebSocket and other protocol switches, which Jetty's ProxyServlet cannot forward. */
     private void forwardUpgrade(HttpServletRequest request, HttpServletResponse response, Exchange exchange)
             throws IOException, ServletException {
-        Backend backend = exchange.backend();
+        Backend backend = exchange.attempts().backend();
         backends.attemptStarted(backend);
         boolean upgraded = false;
         try {
@@ -183,9 +182,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
                     config.requestTimeout(), () -> backends.attemptEnded(backend));
         } catch (IOException e) {
             boolean timeout = e instanceof UpgradeForwarder.BackendTimeoutException;
-            String reason = timeout
-                    ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
-                    : sm.getString("forward.broken", appName, backend, describe(e));
+            String reason = failures.reason(backend, e, timeout);
             log.warn(reason + " [upgrade " + exchange.target() + "]");
             backends.failed(backend);
             if (response.isCommitted()) {
@@ -204,37 +201,18 @@ public final class ForwardingServlet extends AsyncProxyServlet {
     private static void awaitStart(HttpServletRequest request, Exchange exchange, CompletableFuture<Backend> ready) {
         AsyncContext async = request.startAsync();
         async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
-        exchange.join(async);
+        exchange.gate().join(async);
         ready.whenComplete((backend, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-                exchange.startFailure(cause instanceof StartFailure start ? start
+                exchange.attempts().startFailure(cause instanceof StartFailure start ? start
                         : new StartFailure(String.valueOf(cause), "", null));
             } else {
-                exchange.backend(backend);
+                exchange.attempts().backend(backend);
             }
             // a client that left meanwhile has ended the exchange: nothing to dispatch
-            exchange.dispatch();
+            exchange.gate().dispatch();
         });
-    }
-
-    private void sendStartFailure(Exchange exchange, HttpServletRequest request, HttpServletResponse response,
-            StartFailure failure) throws IOException {
-        closeIfBodyUnread(exchange, request, response);
-        ErrorPage.processFailure(appName, failure, !config.disableStartUpErrorPage()).send(response);
-    }
-
-    /**
-     * An answer given before the request's body was read to its end says so (an honest
-     * {@code Connection: close}) rather than leaving the client to find a closed socket: Tomcat
-     * would skip what is left only up to {@code maxSwallowSize}, and a chunked body has no length
-     * to judge by. Before the body is forwarded (no reader yet), any body is unread.
-     */
-    private void closeIfBodyUnread(Exchange exchange, HttpServletRequest request, HttpServletResponse response) {
-        RequestBodyReader reader = exchange == null ? null : exchange.bodyReader();
-        if (reader != null ? !reader.isComplete() : hasContent(request)) {
-            response.setHeader("Connection", "close");
-        }
     }
 
     /** The last backend's target, built once per backend: Jetty would otherwise parse an absolute URI string per request. */
@@ -256,7 +234,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected Request newProxyRequest(HttpServletRequest request, String target) {
-        return client.newRequest(origin(Exchange.of(request).backend())).path(target)
+        return client.newRequest(origin(Exchange.of(request).attempts().backend())).path(target)
                 .method(request.getMethod())
                 .attribute(CLIENT_REQUEST_ATTRIBUTE, request)
                 .idleTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -295,7 +273,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
 
     @Override
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        Backend backend = Exchange.of(clientRequest).backend();
+        Backend backend = Exchange.of(clientRequest).attempts().backend();
         ForwardedHeaders.set(clientRequest, proxyRequest, config, contextPath, backend.address(), backend.token());
     }
 
@@ -312,7 +290,7 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         Exchange exchange = Exchange.of(request);
         AsyncRequestContent content = new AsyncRequestContent();
         RequestBodyReader reader = new RequestBodyReader(request.getInputStream(), content,
-                failure -> clientBodyFailed(exchange, failure), exchange::completeDeferred, exchange::onTomcatThread);
+                failure -> failures.clientBodyFailed(exchange, failure), exchange.gate()::completeDeferred, exchange.gate()::onTomcatThread);
         exchange.bodyReader(reader);
         request.getInputStream().setReadListener(reader);
         return content;
@@ -330,9 +308,9 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         AsyncContext async = request.getAsyncContext();
         // Jetty's service() set 0, which Tomcat's sweep takes for "until the app stops" (TomcatInternals)
         async.setTimeout(TomcatInternals.NO_ASYNC_TIMEOUT);
-        exchange.join(async);
-        Backend backend = exchange.backend();
-        exchange.countInFlight(() -> backends.attemptStarted(backend), () -> backends.attemptEnded(backend));
+        exchange.gate().join(async);
+        Backend backend = exchange.attempts().backend();
+        exchange.gate().countInFlight(() -> backends.attemptStarted(backend), () -> backends.attemptEnded(backend));
         try {
             ServletOutputStream output = response.getOutputStream();
             ResponseStreamer streamer = new ResponseStreamer(exchange, output);
@@ -341,184 +319,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        exchange.backendRequest(proxyRequest);
+        exchange.gate().backendRequest(proxyRequest);
         super.sendProxyRequest(request, response, proxyRequest);
     }
 
     @Override
     protected Response.Listener newProxyResponseListener(HttpServletRequest request, HttpServletResponse response) {
-        return new BackendResponseListener(Exchange.of(request));
-    }
-
-    /** Jetty's events of the backend response, each handed to the client through the exchange's gate. */
-    private final class BackendResponseListener implements Response.Listener {
-
-        private final Exchange exchange;
-
-        BackendResponseListener(Exchange exchange) {
-            this.exchange = exchange;
-        }
-
-        @Override
-        public void onHeaders(Response backendResponse) {
-            backends.answered(exchange.backend(), backendResponse.getStatus());
-            boolean open;
-            try {
-                open = exchange.withClient((request, response) -> {
-                    response.setStatus(backendResponse.getStatus());
-                    onServerResponseHeaders(request, response, backendResponse);
-                    exchange.streamer().begin(backendResponse, response, RetryPolicy.isIdempotent(request.getMethod()));
-                });
-            } catch (Exchange.ClientGone e) {
-                open = false;
-            }
-            if (!open) {
-                backendResponse.abort(new IOException("the client's exchange is over"));
-            }
-        }
-
-        @Override
-        public void onContent(Response backendResponse, Content.Chunk chunk, Runnable demander) {
-            ByteBuffer content = chunk.getByteBuffer();
-            int length = content.remaining();
-            byte[] buffer;
-            int offset;
-            if (content.hasArray()) {
-                buffer = content.array();
-                offset = content.arrayOffset() + content.position();
-            } else {
-                buffer = new byte[length];
-                content.get(buffer);
-                offset = 0;
-            }
-            chunk.retain();
-            Callback callback = Callback.from(chunk::release, Callback.from(demander, backendResponse::abort));
-            exchange.streamer().offer(buffer, offset, length, callback);
-        }
-
-        @Override
-        public void onComplete(Result result) {
-            if (result.isSucceeded()) {
-                exchange.complete((request, response) -> exchange.streamer().sendWhole());
-            } else if (exchange.whileOpen((request, response) -> exchange.streamer().isWhole())) {
-                // The backend answered in full without reading the whole body (a 413, an early
-                // 401) and closed, which fails Jetty's exchange: its answer is the answer, and the
-                // client's connection cannot carry on.
-                exchange.complete((request, response) -> {
-                    if (!response.isCommitted()) {
-                        response.setHeader("Connection", "close");
-                    }
-                });
-            } else {
-                backendFailed(exchange, result.getFailure());
-            }
-        }
-    }
-
-    private void backendFailed(Exchange exchange, Throwable failure) {
-        if (exchange.isEnded()) {
-            // the client left (its exchange aborted this one) or has been answered: nobody to tell
-            return;
-        }
-        if (log.isDebugEnabled()) {
-            log.debug(sm.getString("forward.failed", appName, exchange.target()), failure);
-        }
-        if (exchange.clientFailed()) {
-            // the backend response was aborted because the client could not be written to: it left
-            exchange.complete((request, response) -> exchange.closeConnection());
-            return;
-        }
-        backends.failed(exchange.backend());
-        if (retryOnNextProcess(exchange, failure)) {
-            return;
-        }
-        Backend backend = exchange.backend();
-        boolean timeout = failure instanceof TimeoutException;
-        String reason = timeout
-                ? sm.getString("forward.timeout", appName, backend, String.valueOf(config.requestTimeout().toSeconds()))
-                : sm.getString("forward.broken", appName, backend, describe(failure));
-        exchange.complete((request, response) -> {
-            if (response.isCommitted()) {
-                log.warn(sm.getString("forward.cut", reason, request.getMethod() + " " + exchange.target()));
-                exchange.closeConnection();
-                return;
-            }
-            log.warn(reason + " [" + request.getMethod() + " " + exchange.target() + "]");
-            response.reset();
-            closeIfBodyUnread(exchange, request, response);
-            ErrorPage.gatewayFailure(timeout, reason).send(response);
-        });
-    }
-
-    /** A malformed or cut request body: the backend request is aborted (by the failed content) and the client told 400. */
-    private void clientBodyFailed(Exchange exchange, Throwable failure) {
-        if (log.isDebugEnabled()) {
-            log.debug(sm.getString("forward.clientBody", appName, exchange.target()), failure);
-        }
-        exchange.complete((request, response) -> {
-            // Tomcat's sendError(400) for the broken body suspended the response, which then looks committed
-            exchange.unsuspend();
-            if (response.isCommitted()) {
-                exchange.closeConnection();
-                return;
-            }
-            response.reset();
-            response.setHeader("Connection", "close");
-            // written and closed here: Tomcat closes the connection as soon as this read's failure unwinds
-            ErrorPage.badRequest(sm.getString("forward.clientBodyPage")).send(response);
-        }, true);
-    }
-
-    /**
-     * Sends the request again when {@link RetryPolicy} says so: a backend that died — or is
-     * dying — between a crash and the pool hearing of it refuses the connection, or closes a
-     * pooled one before answering, or dies while answering; a live one may close an idle
-     * keep-alive connection just as the request goes out on it. Whether the answer has started
-     * is read, and what the failed answer set is cleared, under the exchange's gate.
-     */
-    private boolean retryOnNextProcess(Exchange exchange, Throwable failure) {
-        RetryPolicy.Failure kind = kindOf(failure);
-        Backend backend = exchange.backend();
-        boolean alive = backend.isAlive();
-        Duration wait = exchange.ifOpen((request, response) -> {
-            boolean answerStarted = response.isCommitted() || !request.isAsyncStarted();
-            Duration grace = RetryPolicy.retryAfter(exchange.attempt(kind, answerStarted, alive));
-            if (grace != null) {
-                // what the failed answer set (status, headers, held content) goes; the next one starts afresh
-                response.reset();
-            }
-            return grace;
-        }, null);
-        if (wait == null) {
-            // not sent again; or the client already left, and then nothing more is owed to anyone
-            return exchange.isEnded();
-        }
-        exchange.retrying(kind == RetryPolicy.Failure.REFUSED);
-        backends.retryAfter(backend, wait).whenComplete((ignored, error) -> exchange.dispatch());
-        return true;
-    }
-
-    private static RetryPolicy.Failure kindOf(Throwable failure) {
-        if (failure instanceof ConnectException) {
-            return RetryPolicy.Failure.REFUSED;
-        }
-        if (failure instanceof TimeoutException) {
-            return RetryPolicy.Failure.TIMED_OUT;
-        }
-        return failure instanceof HttpResponseException ? RetryPolicy.Failure.MALFORMED : RetryPolicy.Failure.BROKEN;
-    }
-
-    /** One short line: Jetty's messages can carry a whole dump of the connection's state. */
-    private static String describe(Throwable failure) {
-        String type = failure.getClass().getSimpleName();
-        if (failure instanceof java.io.EOFException) {
-            return type + ": the backend closed the connection";
-        }
-        String message = failure.getMessage();
-        if (message == null) {
-            return type;
-        }
-        message = message.toLowerCase(Locale.ROOT);
-        return type + ": " + (message.length() > 120 ? message.substring(0, 120) + "…" : message);
+        return new ResponseRelay(Exchange.of(request), backends, failures, this::onServerResponseHeaders);
     }
 }

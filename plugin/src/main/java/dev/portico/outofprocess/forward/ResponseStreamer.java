@@ -110,7 +110,7 @@ final class ResponseStreamer implements WriteListener {
     void offer(byte[] bytes, int offset, int length, Callback callback) {
         boolean open;
         try {
-            open = exchange.withClient((request, response) -> {
+            open = exchange.gate().withClient((request, response) -> {
                 if (step != Step.IDLE) {
                     throw new WritePendingException();
                 }
@@ -125,7 +125,7 @@ final class ResponseStreamer implements WriteListener {
                 this.step = Step.WRITE;
                 write();
             });
-        } catch (Exchange.ClientGone e) {
+        } catch (ClientGate.ClientGone e) {
             fail(e.getCause());
             return;
         }
@@ -139,14 +139,14 @@ final class ResponseStreamer implements WriteListener {
     @Override
     public void onWritePossible() throws IOException {
         try {
-            exchange.withClient((request, response) -> {
+            exchange.gate().withClient((request, response) -> {
                 called = true;
                 write();
                 if (step == Step.IDLE) {
-                    exchange.completeDeferred();
+                    exchange.gate().completeDeferred();
                 }
             });
-        } catch (Exchange.ClientGone e) {
+        } catch (ClientGate.ClientGone e) {
             fail(e.getCause());
             return;
         }
@@ -197,12 +197,12 @@ final class ResponseStreamer implements WriteListener {
      */
     @Override
     public void onError(Throwable failure) {
-        exchange.clientLeft();
+        exchange.gate().clientLeft();
         fail(failure);
     }
 
     private void fail(Throwable failure) {
-        Callback pending = exchange.locked(() -> {
+        Callback pending = exchange.gate().locked(() -> {
             Callback waiting = callback;
             callback = null;
             buffer = null;
