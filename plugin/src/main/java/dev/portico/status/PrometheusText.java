@@ -2,6 +2,8 @@ package dev.portico.status;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
+
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppCatalog;
@@ -17,63 +19,54 @@ final class PrometheusText {
     private PrometheusText() {
     }
 
+    /** One app's figures, read once per page. */
+    private record App(String labels, boolean offline, AppStatus status, AppMetrics.Snapshot metrics) {
+    }
+
+    /** A series with one sample per app. */
+    private record Series(String name, String type, String help, ToLongFunction<App> value) {
+    }
+
+    private static final List<Series> SERIES = List.of(
+            new Series("portico_app_up", "gauge", "1 while the app is running (in-process) or has a ready process.",
+                    app -> !app.offline() && "running".equals(app.status().state()) ? 1 : 0),
+            new Series("portico_app_offline", "gauge",
+                    "1 while the app is offline (app_offline.htm or an operator's hold).", app -> app.offline() ? 1 : 0),
+            new Series("portico_requests_total", "counter", "Requests the valve handed to the app.",
+                    app -> app.metrics().requests()),
+            new Series("portico_request_failures_total", "counter",
+                    "Requests that ended with a status of 500 or more (Portico's 502 and 504 pages included).",
+                    app -> app.metrics().failures()),
+            new Series("portico_requests_in_flight", "gauge", "Requests the app is answering now.",
+                    app -> app.status().inFlight()),
+            new Series("portico_app_starts_total", "counter",
+                    "Processes (or Contexts) started by the app's current generation; a recycle starts again from 0.",
+                    app -> app.status().starts()),
+            new Series("portico_app_crashes_total", "counter",
+                    "Unrequested exits of ready processes in the app's current generation; a recycle starts again from 0.",
+                    app -> app.status().crashes()));
+
     static String page(AppCatalog catalog) {
-        List<AppCatalog.Slot> slots = catalog.slots();
-        int count = slots.size();
-        AppStatus[] statuses = new AppStatus[count];
-        AppMetrics.Snapshot[] metrics = new AppMetrics.Snapshot[count];
-        String[] labels = new String[count];
-        for (int i = 0; i < count; i++) {
-            AppCatalog.Slot slot = slots.get(i);
-            statuses[i] = slot.status();
-            metrics[i] = slot.metrics().snapshot();
-            labels[i] = "app=\"" + label(slot.source().name()) + "\",path=\""
-                    + label(StatusReport.displayPath(slot.source())) + "\"";
-        }
-        StringBuilder out = new StringBuilder(1024 + count * 1536);
+        List<App> apps = catalog.slots().stream().map(slot -> new App("app=\"" + label(slot.source().name())
+                + "\",path=\"" + label(StatusReport.displayPath(slot.source())) + "\"", slot.offlinePage() != null,
+                slot.status(), slot.metrics().snapshot())).toList();
+        StringBuilder out = new StringBuilder(1024 + apps.size() * 1536);
         family(out, "portico_app_info", "gauge", "Always 1; the app's hosting model and state as labels.");
-        for (int i = 0; i < count; i++) {
-            String state = slots.get(i).offlinePage() != null ? "offline" : statuses[i].state();
-            sample(out, "portico_app_info", labels[i] + ",model=\"" + label(statuses[i].model()) + "\",state=\""
+        for (App app : apps) {
+            String state = app.offline() ? "offline" : app.status().state();
+            sample(out, "portico_app_info", app.labels() + ",model=\"" + label(app.status().model()) + "\",state=\""
                     + label(state) + "\"", 1);
         }
-        family(out, "portico_app_up", "gauge", "1 while the app is running (in-process) or has a ready process.");
-        for (int i = 0; i < count; i++) {
-            String state = statuses[i].state();
-            sample(out, "portico_app_up", labels[i],
-                    slots.get(i).offlinePage() == null && "running".equals(state) ? 1 : 0);
-        }
-        family(out, "portico_app_offline", "gauge", "1 while the app is offline (app_offline.htm or an operator's hold).");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_app_offline", labels[i], slots.get(i).offlinePage() != null ? 1 : 0);
-        }
-        family(out, "portico_requests_total", "counter", "Requests the valve handed to the app.");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_requests_total", labels[i], metrics[i].requests());
-        }
-        family(out, "portico_request_failures_total", "counter",
-                "Requests that ended with a status of 500 or more (Portico's 502 and 504 pages included).");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_request_failures_total", labels[i], metrics[i].failures());
-        }
-        family(out, "portico_requests_in_flight", "gauge", "Requests the app is answering now.");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_requests_in_flight", labels[i], statuses[i].inFlight());
-        }
-        family(out, "portico_app_starts_total", "counter",
-                "Processes (or Contexts) started by the app's current generation; a recycle starts again from 0.");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_app_starts_total", labels[i], statuses[i].starts());
-        }
-        family(out, "portico_app_crashes_total", "counter",
-                "Unrequested exits of ready processes in the app's current generation; a recycle starts again from 0.");
-        for (int i = 0; i < count; i++) {
-            sample(out, "portico_app_crashes_total", labels[i], statuses[i].crashes());
+        for (Series series : SERIES) {
+            family(out, series.name(), series.type(), series.help());
+            for (App app : apps) {
+                sample(out, series.name(), app.labels(), series.value().applyAsLong(app));
+            }
         }
         family(out, "portico_request_duration_seconds", "histogram",
                 "Time from the valve handing a request to the app until it ended (async completion included).");
-        for (int i = 0; i < count; i++) {
-            histogram(out, labels[i], metrics[i]);
+        for (App app : apps) {
+            histogram(out, app.labels(), app.metrics());
         }
         return out.toString();
     }

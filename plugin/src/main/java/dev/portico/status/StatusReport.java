@@ -119,53 +119,61 @@ public final class StatusReport {
         for (AppCatalog.Slot slot : catalog.slots()) {
             json.raw(first ? "" : ",");
             first = false;
-            AppSource source = slot.source();
-            AppStatus status = slot.status();
-            AppMetrics.Snapshot metrics = slot.metrics().snapshot();
-            // the first process's figures at the top level too: what a one-process app's readers expect
-            AppStatus.ProcessStatus main = status.processes().isEmpty() ? null : status.processes().get(0);
-            json.raw("{").field("name", source.name())
-                    .field("path", displayPath(source))
-                    .field("location", source.location().toString())
-                    .field("offline", slot.offlinePage() != null)
-                    .field("offlineReason", slot.offlineReason())
-                    .field("model", status.model())
-                    .field("state", status.state())
-                    .field("description", status.description())
-                    .field("generation", status.generation())
-                    .field("pid", main == null ? null : main.pid())
-                    .field("port", main == null || main.socket() != null ? null : main.port())
-                    .field("socket", main == null || main.socket() == null ? null : main.socket().toString())
-                    .field("startedAt", main == null ? null : main.startedAt())
-                    .field("starts", status.starts())
-                    .field("crashes", status.crashes())
-                    .field("uptimeSeconds", status.uptime(Instant.now()) == null ? null
-                            : status.uptime(Instant.now()).toSeconds())
-                    .field("inFlight", status.inFlight())
-                    .field("requests", metrics.requests())
-                    .field("failures", metrics.failures())
-                    .field("lastFailure", status.lastFailure() == null ? null : status.lastFailure().message())
-                    .field("lastFailureAt", status.lastFailure() == null ? null : status.lastFailure().at())
-                    .field("nextAttemptAt", status.nextAttemptAt())
-                    .field("stdoutLogFile", status.stdoutLogFile() == null ? null : status.stdoutLogFile().toString())
-                    .raw("\"processes\":[");
+            app(json, slot);
+            json.raw("\"processes\":[");
             boolean firstProcess = true;
-            for (AppStatus.ProcessStatus process : status.processes()) {
+            for (AppStatus.ProcessStatus process : slot.status().processes()) {
                 json.raw(firstProcess ? "{" : ",{");
                 firstProcess = false;
-                json.field("pid", process.pid()).field("port", process.socket() != null ? null : process.port())
-                        .field("socket", process.socket() == null ? null : process.socket().toString())
-                        .field("state", process.state())
-                        .field("generation", process.generation()).field("requests", process.requests())
-                        .field("inFlight", process.inFlight()).field("startedAt", process.startedAt())
-                        .field("readyAt", process.readyAt())
-                        .field("residentBytes", process.residentBytes() < 0 ? null : process.residentBytes())
-                        .field("lastFailure", process.lastFailure() == null ? null : process.lastFailure().message())
-                        .endObject();
+                process(json, process);
             }
             json.raw("]}");
         }
         return json.raw("]}\n").toString();
+    }
+
+    private static void app(Json json, AppCatalog.Slot slot) {
+        AppSource source = slot.source();
+        AppStatus status = slot.status();
+        AppMetrics.Snapshot metrics = slot.metrics().snapshot();
+        // the first process's figures at the top level too: what a one-process app's readers expect
+        AppStatus.ProcessStatus main = status.processes().isEmpty() ? null : status.processes().get(0);
+        json.raw("{").field("name", source.name())
+                .field("path", displayPath(source))
+                .field("location", source.location().toString())
+                .field("offline", slot.offlinePage() != null)
+                .field("offlineReason", slot.offlineReason())
+                .field("model", status.model())
+                .field("state", status.state())
+                .field("description", status.description())
+                .field("generation", status.generation())
+                .field("pid", main == null ? null : main.pid())
+                .field("port", main == null || main.socket() != null ? null : main.port())
+                .field("socket", main == null || main.socket() == null ? null : main.socket().toString())
+                .field("startedAt", main == null ? null : main.startedAt())
+                .field("starts", status.starts())
+                .field("crashes", status.crashes())
+                .field("uptimeSeconds", status.uptime(Instant.now()) == null ? null
+                        : status.uptime(Instant.now()).toSeconds())
+                .field("inFlight", status.inFlight())
+                .field("requests", metrics.requests())
+                .field("failures", metrics.failures())
+                .field("lastFailure", status.lastFailure() == null ? null : status.lastFailure().message())
+                .field("lastFailureAt", status.lastFailure() == null ? null : status.lastFailure().at())
+                .field("nextAttemptAt", status.nextAttemptAt())
+                .field("stdoutLogFile", status.stdoutLogFile() == null ? null : status.stdoutLogFile().toString());
+    }
+
+    private static void process(Json json, AppStatus.ProcessStatus process) {
+        json.field("pid", process.pid()).field("port", process.socket() != null ? null : process.port())
+                .field("socket", process.socket() == null ? null : process.socket().toString())
+                .field("state", process.state())
+                .field("generation", process.generation()).field("requests", process.requests())
+                .field("inFlight", process.inFlight()).field("startedAt", process.startedAt())
+                .field("readyAt", process.readyAt())
+                .field("residentBytes", process.residentBytes() < 0 ? null : process.residentBytes())
+                .field("lastFailure", process.lastFailure() == null ? null : process.lastFailure().message())
+                .endObject();
     }
 
     /** Just enough JSON writing for this page: fields end with a comma that {@link #endObject} and raw text take back. */

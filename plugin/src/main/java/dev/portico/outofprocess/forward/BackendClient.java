@@ -83,11 +83,17 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
         // front) instead of many 16 KiB ones; a read never waits to fill the buffer, so SSE stays live.
         client.setResponseBufferSize(64 * 1024);
         client.start();
-        // Bodies pass through as the backend encoded them.
+        onlyInterimAnswerHandlers(client);
+    }
+
+    /**
+     * Bodies pass through as the backend encoded them; interim answers (102 Processing, 103 Early
+     * Hints) are consumed here — without their handlers Jetty takes a 1xx for the final answer's
+     * head and the exchange never ends.
+     */
+    private static void onlyInterimAnswerHandlers(HttpClient client) {
         client.getContentDecoderFactories().clear();
         client.getProtocolHandlers().clear();
-        // Interim answers (102 Processing, 103 Early Hints) are consumed here; without their
-        // handlers Jetty takes a 1xx for the final answer's head and the exchange never ends.
         client.getProtocolHandlers().put(new ProcessingProtocolHandler());
         client.getProtocolHandlers().put(new EarlyHintsProtocolHandler());
         client.getProtocolHandlers().put(new ContinueProtocolHandler() {

@@ -1,8 +1,11 @@
 package dev.portico.outofprocess.forward;
 
 import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -21,6 +24,14 @@ public final class ForwardedHeaders {
     static final String TOKEN = "X-Portico-Token";
     static final String PRINCIPAL = "X-Portico-Principal";
 
+    /**
+     * Never copied from a client's request to a backend: the hop-by-hop headers (RFC 9110,
+     * 7.6.1), {@code Host} (Portico sets it), {@code Expect} (the front answers it) and
+     * {@code Proxy} (CGI-style backends take it for their own outgoing proxy: "httpoxy").
+     */
+    static final Set<String> NOT_COPIED = Set.of("connection", "keep-alive", "proxy-connection", "proxy-authorization",
+            "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "host", "expect", "proxy");
+
     private ForwardedHeaders() {
     }
 
@@ -34,6 +45,30 @@ public final class ForwardedHeaders {
      */
     public static boolean isManaged(String name) {
         return isManagedLowerCase(name.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * Whether the client's header {@code lower} (its name in lower case) goes to the backend: not
+     * one of {@link #NOT_COPIED}, not one Portico owns, not one the client's {@code Connection}
+     * names (hop-by-hop by its own word).
+     */
+    static boolean copied(String lower, Set<String> connectionTokens) {
+        return !NOT_COPIED.contains(lower) && !isManagedLowerCase(lower) && !connectionTokens.contains(lower);
+    }
+
+    /** The header names the client's {@code Connection} lists, in lower case. */
+    static Set<String> connectionTokens(HttpServletRequest request) {
+        Enumeration<String> values = request.getHeaders("Connection");
+        if (!values.hasMoreElements()) {
+            return Set.of();
+        }
+        Set<String> tokens = new HashSet<>();
+        while (values.hasMoreElements()) {
+            for (String token : values.nextElement().split(",")) {
+                tokens.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return tokens;
     }
 
     /** {@link #isManaged} for a name already in lower case. */

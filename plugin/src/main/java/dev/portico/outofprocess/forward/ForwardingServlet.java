@@ -110,31 +110,8 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             return;
         }
         boolean upgrade = UpgradeForwarder.isUpgrade(request);
-        if (exchange.attempts().backend() == null) {
-            String route = config.pool().stickySessions() ? route(request) : null;
-            CompletableFuture<Backend> ready = backends.acquire(route, exchange.attempts().failedBackend());
-            if (!ready.isDone() && !upgrade) {
-                awaitStart(request, exchange, ready);
-                return;
-            }
-            try {
-                // an upgrade must call request.upgrade() before service() returns, so it cannot park
-                exchange.attempts().backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof PoolSaturated saturated) {
-                    failures.saturated(exchange, request, response, saturated.getMessage());
-                    return;
-                }
-                failures.startFailed(exchange, request, response, (StartFailure) e.getCause());
-                return;
-            } catch (TimeoutException e) {
-                failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
-                return;
-            }
+        if (exchange.attempts().backend() == null && !acquire(exchange, request, response, upgrade)) {
+            return;
         }
         if (config.pool().stickySessions()) {
             stick(request, response, exchange.attempts().backend());
@@ -144,6 +121,37 @@ public final class ForwardingServlet extends AsyncProxyServlet {
             return;
         }
         super.service(request, response);
+    }
+
+    /**
+     * A backend for this attempt. @return false when there is none yet: the request waits for a
+     * start (parked, no thread held), or has been answered why there will be none
+     */
+    private boolean acquire(Exchange exchange, HttpServletRequest request, HttpServletResponse response, boolean upgrade)
+            throws IOException {
+        String route = config.pool().stickySessions() ? route(request) : null;
+        CompletableFuture<Backend> ready = backends.acquire(route, exchange.attempts().failedBackend());
+        if (!ready.isDone() && !upgrade) {
+            awaitStart(request, exchange, ready);
+            return false;
+        }
+        try {
+            // an upgrade must call request.upgrade() before service() returns, so it cannot park
+            exchange.attempts().backend(ready.get(config.startupTimeLimit().toMillis() + 1000, TimeUnit.MILLISECONDS));
+            return true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof PoolSaturated saturated) {
+                failures.saturated(exchange, request, response, saturated.getMessage());
+            } else {
+                failures.startFailed(exchange, request, response, (StartFailure) e.getCause());
+            }
+        } catch (TimeoutException e) {
+            failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.startFailed(exchange, request, response, new StartFailure(String.valueOf(e), "", null));
+        }
+        return false;
     }
 
     private static String route(HttpServletRequest request) {
@@ -249,16 +257,12 @@ public final class ForwardingServlet extends AsyncProxyServlet {
      */
     @Override
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        Set<String> connectionHeaders = clientRequest.getHeader("Connection") != null
-                ? findConnectionHeaders(clientRequest) : null;
+        Set<String> connectionTokens = ForwardedHeaders.connectionTokens(clientRequest);
         proxyRequest.headers(headers -> {
             headers.clear();
             for (Enumeration<String> names = clientRequest.getHeaderNames(); names.hasMoreElements(); ) {
                 String name = names.nextElement();
-                String lower = name.toLowerCase(Locale.ROOT);
-                if (lower.equals("host") || lower.equals("expect") || lower.equals("proxy") || HOP_HEADERS.contains(lower)
-                        || ForwardedHeaders.isManagedLowerCase(lower)
-                        || (connectionHeaders != null && connectionHeaders.contains(lower))) {
+                if (!ForwardedHeaders.copied(name.toLowerCase(Locale.ROOT), connectionTokens)) {
                     continue;
                 }
                 for (Enumeration<String> values = clientRequest.getHeaders(name); values.hasMoreElements(); ) {

@@ -191,37 +191,42 @@ final class RequestBodyReader implements ReadListener {
             return;
         }
         try {
-            while (!ended) {
-                if (pending.get() >= PAUSE_AT) {
-                    paused.set(true);
-                    // the backlog may have drained since: then whoever unpauses goes on reading
-                    if (pending.get() < RESUME_AT && paused.compareAndSet(true, false)) {
-                        continue;
-                    }
-                    return;
-                }
-                if (input.isFinished()) {
-                    finish();
-                    return;
-                }
-                if (!input.isReady()) {
-                    return;
-                }
-                byte[] buffer = new byte[CHUNK];
-                int n = input.read(buffer);
-                if (n < 0) {
-                    finish();
-                    return;
-                }
-                if (n > 0) {
-                    read += n;
-                    pending.addAndGet(n);
-                    content.write(ByteBuffer.wrap(buffer, 0, n), Callback.from(() -> sent(n), this::backendFailed));
-                }
-            }
+            forward();
         } catch (IOException | RuntimeException e) {
             clientFailure.compareAndSet(null, e);
             failClient(e);
+        }
+    }
+
+    /** Reads and hands on what the client has sent, until none is ready, the body ends, or the backend's backlog is full. */
+    private void forward() throws IOException {
+        while (!ended) {
+            if (pending.get() >= PAUSE_AT) {
+                paused.set(true);
+                // the backlog may have drained since: then whoever unpauses goes on reading
+                if (pending.get() < RESUME_AT && paused.compareAndSet(true, false)) {
+                    continue;
+                }
+                return;
+            }
+            if (input.isFinished()) {
+                finish();
+                return;
+            }
+            if (!input.isReady()) {
+                return;
+            }
+            byte[] buffer = new byte[CHUNK];
+            int n = input.read(buffer);
+            if (n < 0) {
+                finish();
+                return;
+            }
+            if (n > 0) {
+                read += n;
+                pending.addAndGet(n);
+                content.write(ByteBuffer.wrap(buffer, 0, n), Callback.from(() -> sent(n), this::backendFailed));
+            }
         }
     }
 

@@ -37,15 +37,6 @@ import dev.portico.outofprocess.forward.upgrade.BackendChannel;
 public final class UpgradeForwarder {
 
     private static final int MAX_HEAD = 64 * 1024;
-    /**
-     * Hop-by-hop and front-owned headers, as on every forwarded request: also {@code Expect} (the
-     * front answers it) and {@code Proxy} (CGI-style backends take it for their own outgoing
-     * proxy: "httpoxy"); headers the client names in {@code Connection} are dropped too.
-     */
-    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection",
-            "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "host", "upgrade",
-            "content-length", "expect", "proxy");
-
     private UpgradeForwarder() {
     }
 
@@ -116,28 +107,18 @@ public final class UpgradeForwarder {
         return upgraded;
     }
 
-    /** The header names the client's {@code Connection} lists (hop-by-hop by its own word), in lower case. */
-    private static Set<String> connectionTokens(HttpServletRequest request) {
-        Set<String> tokens = new java.util.HashSet<>();
-        for (Enumeration<String> values = request.getHeaders("Connection"); values.hasMoreElements();) {
-            for (String token : values.nextElement().split(",")) {
-                tokens.add(token.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        return tokens;
-    }
-
     private static String requestHead(HttpServletRequest request, String target, List<String[]> forwardingHeaders) {
         StringBuilder head = new StringBuilder(512).append(request.getMethod()).append(' ').append(target);
         head.append(" HTTP/1.1\r\nConnection: Upgrade\r\n");
         for (Enumeration<String> upgrades = request.getHeaders("Upgrade"); upgrades.hasMoreElements();) {
             head.append("Upgrade: ").append(upgrades.nextElement()).append("\r\n");
         }
-        Set<String> named = connectionTokens(request);
+        Set<String> named = ForwardedHeaders.connectionTokens(request);
         for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements();) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (NOT_FORWARDED.contains(lower) || named.contains(lower) || ForwardedHeaders.isManaged(name)) {
+            // a handshake has no body: the client's Content-Length is no business of the backend's
+            if (lower.equals("content-length") || !ForwardedHeaders.copied(lower, named)) {
                 continue;
             }
             for (Enumeration<String> values = request.getHeaders(name); values.hasMoreElements();) {
@@ -280,7 +261,7 @@ public final class UpgradeForwarder {
                 } else if (lower.equals("transfer-encoding")) {
                     chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                     continue; // Tomcat frames the relayed body itself
-                } else if (status != 101 && NOT_FORWARDED.contains(lower)) {
+                } else if (status != 101 && ForwardedHeaders.NOT_COPIED.contains(lower)) {
                     continue; // hop-by-hop: Tomcat writes its own connection management
                 }
                 headers.add(new String[] {name, value});

@@ -310,44 +310,57 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
         private synchronized void drain() {
             try {
                 while (!closed) {
-                    if (pending != null) {
-                        if (!clientReady(out)) {
-                            return;
-                        }
-                        out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
-                        pending = null;
-                        giveBack();
-                        unflushed = true;
-                    }
-                    if (unflushed) {
-                        if (!clientReady(out)) {
-                            return;
-                        }
-                        out.flush();
-                        unflushed = false;
-                    }
-                    if (waitingForBackend || !clientReady(out)) {
+                    if (!writePending() || waitingForBackend || !clientReady(out) || !readBackend()) {
                         return;
                     }
-                    borrowed = backend.buffers().acquire(BUFFER_SIZE, false);
-                    ByteBuffer buffer = borrowed.getByteBuffer();
-                    int read = backend.fill(buffer);
-                    if (read > 0) {
-                        pending = buffer;
-                        continue;
-                    }
-                    giveBack();
-                    if (read < 0) {
-                        close();
-                        return;
-                    }
-                    waitingForBackend = true;
-                    backend.whenReadable(this);
-                    return;
                 }
             } catch (IOException | RuntimeException e) {
                 close(e);
             }
+        }
+
+        /** Writes and flushes what is waiting for the client. @return false when the client cannot take more now */
+        private boolean writePending() throws IOException {
+            if (pending != null) {
+                if (!clientReady(out)) {
+                    return false;
+                }
+                out.write(pending.array(), pending.arrayOffset() + pending.position(), pending.remaining());
+                pending = null;
+                giveBack();
+                unflushed = true;
+            }
+            if (unflushed) {
+                if (!clientReady(out)) {
+                    return false;
+                }
+                out.flush();
+                unflushed = false;
+            }
+            return true;
+        }
+
+        /**
+         * Reads what the backend has into a borrowed buffer. @return true when something was read
+         * (it is pending now); false when nothing was there (the buffer goes back, and the
+         * backend's selector calls again when there is) or the backend closed
+         */
+        private boolean readBackend() throws IOException {
+            borrowed = backend.buffers().acquire(BUFFER_SIZE, false);
+            ByteBuffer buffer = borrowed.getByteBuffer();
+            int read = backend.fill(buffer);
+            if (read > 0) {
+                pending = buffer;
+                return true;
+            }
+            giveBack();
+            if (read < 0) {
+                close();
+            } else {
+                waitingForBackend = true;
+                backend.whenReadable(this);
+            }
+            return false;
         }
 
         /** A pooled buffer not given back stays the pool's entry for good: whatever was pending is dropped with the tunnel. */
