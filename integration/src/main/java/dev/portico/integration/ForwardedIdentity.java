@@ -20,9 +20,6 @@ import jakarta.servlet.http.HttpServletRequest;
  */
 final class ForwardedIdentity {
 
-    static final String PRINCIPAL_HEADER = "X-Portico-Principal";
-    static final String ROLES_HEADER = "X-Portico-Roles";
-    static final String CLIENT_CERT_HEADER = "X-Portico-Client-Cert";
     static final String CERTIFICATES_ATTRIBUTE = "jakarta.servlet.request.X509Certificate";
 
     private final String user;
@@ -38,12 +35,12 @@ final class ForwardedIdentity {
     }
 
     static ForwardedIdentity of(HttpServletRequest request) {
-        String user = request.getHeader(PRINCIPAL_HEADER);
+        String user = request.getHeader(BackendContract.PRINCIPAL_HEADER);
         if (user != null && user.isEmpty()) {
             user = null;
         }
-        Set<String> roles = user == null ? Set.of() : roles(request.getHeader(ROLES_HEADER));
-        return new ForwardedIdentity(user, roles, request.getHeader(CLIENT_CERT_HEADER));
+        Set<String> roles = user == null ? Set.of() : roles(request.getHeader(BackendContract.ROLES_HEADER));
+        return new ForwardedIdentity(user, roles, request.getHeader(BackendContract.CLIENT_CERT_HEADER));
     }
 
     /** The user's name, or null when the front forwarded none. */

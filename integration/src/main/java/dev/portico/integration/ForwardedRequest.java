@@ -24,7 +24,6 @@ import java.util.Locale;
  */
 final class ForwardedRequest extends HttpServletRequestWrapper {
 
-    static final String TOKEN_HEADER = "X-Portico-Token";
     static final String AUTH_TYPE = "PORTICO";
 
     private final String scheme;
@@ -159,7 +158,7 @@ final class ForwardedRequest extends HttpServletRequestWrapper {
     }
 
     static boolean isTokenHeader(String name) {
-        return TOKEN_HEADER.equalsIgnoreCase(name);
+        return BackendContract.TOKEN_HEADER.equalsIgnoreCase(name);
     }
 
     private static String forwardedScheme(HttpServletRequest request) {

@@ -16,20 +16,11 @@ import java.util.logging.Logger;
  */
 public record PorticoEnvironment(String token, String pathBase, OptionalLong parentPid) {
 
-    public static final String PORT = "PORTICO_PORT";
-    /** Set instead of {@link #PORT} when the app has transport="unix": the socket path to listen on. */
-    public static final String SOCKET = "PORTICO_SOCKET";
-    public static final String TOKEN = "PORTICO_TOKEN";
-    public static final String PATH_BASE = "PORTICO_PATH_BASE";
-    public static final String PARENT_PID = "PORTICO_PARENT_PID";
-    public static final String HOSTING_MODEL = "PORTICO_HOSTING_MODEL";
-    public static final String WORK_DIR = "PORTICO_WORK_DIR";
-
     private static final Logger LOG = Logger.getLogger(PorticoEnvironment.class.getName());
 
     public PorticoEnvironment {
         if (token == null || token.isEmpty()) {
-            throw new IllegalArgumentException(TOKEN + " must not be empty");
+            throw new IllegalArgumentException(BackendContract.TOKEN + " must not be empty");
         }
     }
 
@@ -38,14 +29,14 @@ public record PorticoEnvironment(String token, String pathBase, OptionalLong par
      *         running behind Portico and the integration must stay out of the way
      */
     public static Optional<PorticoEnvironment> from(Map<String, String> environment) {
-        String token = environment.get(TOKEN);
+        String token = environment.get(BackendContract.TOKEN);
         if (token == null || token.isEmpty()) {
             return Optional.empty();
         }
-        String pathBase = environment.get(PATH_BASE);
+        String pathBase = environment.get(BackendContract.PATH_BASE);
         return Optional.of(new PorticoEnvironment(token,
                 pathBase == null ? null : normalizePathBase(pathBase),
-                parsePid(environment.get(PARENT_PID))));
+                parsePid(environment.get(BackendContract.PARENT_PID))));
     }
 
     /** {@code "/"} and {@code ""} both mean the root app, whose Servlet context path is {@code ""}. */
@@ -66,7 +57,7 @@ public record PorticoEnvironment(String token, String pathBase, OptionalLong par
         } catch (NumberFormatException e) {
             // fall through: a bad pid must not stop the app from serving
         }
-        LOG.warning(() -> "Ignoring " + PARENT_PID + "=" + value + ": not a process id");
+        LOG.warning(() -> "Ignoring " + BackendContract.PARENT_PID + "=" + value + ": not a process id");
         return OptionalLong.empty();
     }
 

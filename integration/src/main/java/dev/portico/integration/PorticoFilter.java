@@ -23,8 +23,6 @@ import java.util.logging.Logger;
  */
 final class PorticoFilter implements Filter {
 
-    static final String SHUTDOWN_PATH = "/.portico/shutdown";
-    static final String EVENT_HEADER = "X-Portico-Event";
     static final String REJECTION_MESSAGE = "missing or invalid Portico pairing token";
 
     private static final Logger LOG = Logger.getLogger(PorticoFilter.class.getName());
@@ -70,7 +68,7 @@ final class PorticoFilter implements Filter {
     }
 
     static boolean hasValidToken(HttpServletRequest request, PairingToken token) {
-        List<String> values = Collections.list(request.getHeaders(ForwardedRequest.TOKEN_HEADER));
+        List<String> values = Collections.list(request.getHeaders(BackendContract.TOKEN_HEADER));
         // Portico sends exactly one; two means someone added their own.
         return values.size() == 1 && token.matches(values.get(0));
     }
@@ -91,12 +89,12 @@ final class PorticoFilter implements Filter {
     private static boolean isShutdownRequest(HttpServletRequest request) {
         if (request.getDispatcherType() != DispatcherType.REQUEST
                 || !"POST".equals(request.getMethod())
-                || !"shutdown".equalsIgnoreCase(request.getHeader(EVENT_HEADER))) {
+                || !BackendContract.SHUTDOWN_EVENT.equalsIgnoreCase(request.getHeader(BackendContract.EVENT_HEADER))) {
             return false;
         }
         String pathInfo = request.getPathInfo();
         String path = request.getServletPath() + (pathInfo == null ? "" : pathInfo);
-        return SHUTDOWN_PATH.equals(path);
+        return BackendContract.SHUTDOWN_PATH.equals(path);
     }
 
     private void acceptShutdown(HttpServletResponse response) throws IOException {

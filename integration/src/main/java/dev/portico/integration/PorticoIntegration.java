@@ -91,7 +91,7 @@ public final class PorticoIntegration implements ServletContainerInitializer {
         String pathBase = portico.pathBase();
         if (pathBase != null && !pathBase.equals(context.getContextPath())) {
             LOG.warning(() -> "Context path '" + context.getContextPath() + "' differs from "
-                    + PorticoEnvironment.PATH_BASE + " '" + pathBase
+                    + BackendContract.PATH_BASE + " '" + pathBase
                     + "': URLs the application builds will not match what clients use");
         }
     }

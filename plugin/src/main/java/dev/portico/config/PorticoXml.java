@@ -30,6 +30,8 @@ import org.xml.sax.ErrorHandler;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
 
+import dev.portico.integration.BackendContract;
+
 /**
  * Reads {@code portico.xml}, the app's counterpart of ANCM's {@code aspNetCore} element. Unknown
  * attributes and elements are errors rather than silently ignored: a misspelt attribute that
@@ -163,7 +165,7 @@ public final class PorticoXml {
             Map<String, String> environment, List<String> arguments, List<String> jvmOptions) throws ConfigException {
         Set<String> inherited = new HashSet<>(System.getenv().keySet());
         if (model == HostingModel.OUT_OF_PROCESS) {
-            inherited.addAll(BackendEnvironment.names(transport));
+            inherited.addAll(BackendContract.environmentNames(transport == BackendTransport.UNIX));
         }
         for (Map.Entry<String, String> variable : environment.entrySet()) {
             check(source, "environmentVariable[@name='" + variable.getKey() + "']/@value", variable.getValue(), inherited);

@@ -1,6 +1,7 @@
 package dev.portico.integration.runner;
 
 import dev.portico.integration.ForwardedUserValve;
+import dev.portico.integration.BackendContract;
 import dev.portico.integration.PorticoEnvironment;
 import dev.portico.integration.PorticoIntegration;
 import dev.portico.integration.ShutdownAction;
@@ -90,7 +91,7 @@ final class EmbeddedWebappServer {
         context.addServletContainerInitializer(
                 new PorticoIntegration(config.environment(), shutdownAction), null);
         // the front's user and roles, for the app's own <auth-constraint> (the authenticator runs before any filter)
-        String token = config.environment().get(PorticoEnvironment.TOKEN);
+        String token = config.environment().get(BackendContract.TOKEN);
         if (token != null) {
             tomcat.getHost().getPipeline().addValve(new ForwardedUserValve(token));
         }

@@ -1,5 +1,6 @@
 package dev.portico.integration.runner;
 
+import dev.portico.integration.BackendContract;
 import dev.portico.integration.PorticoEnvironment;
 
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ record RunnerConfig(Path app, int port, Path socket, String pathBase, Path workD
             throw new IllegalArgumentException(
                     "expected exactly one argument: a .war file or an exploded web application directory");
         }
-        String socket = environment.get(PorticoEnvironment.SOCKET);
+        String socket = environment.get(BackendContract.SOCKET);
         boolean unix = socket != null && !socket.isBlank();
         return new RunnerConfig(app(args[0]), unix ? -1 : port(environment), unix ? Path.of(socket) : null,
                 pathBase(environment), workDir(environment), environment);
@@ -46,7 +47,7 @@ record RunnerConfig(Path app, int port, Path socket, String pathBase, Path workD
     }
 
     private static int port(Map<String, String> environment) {
-        String value = required(environment, PorticoEnvironment.PORT);
+        String value = required(environment, BackendContract.PORT);
         try {
             int port = Integer.parseInt(value.trim());
             if (port >= 0 && port <= 65535) {
@@ -55,24 +56,24 @@ record RunnerConfig(Path app, int port, Path socket, String pathBase, Path workD
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(PorticoEnvironment.PORT + " is not a port number: " + value);
+        throw new IllegalArgumentException(BackendContract.PORT + " is not a port number: " + value);
     }
 
     private static String pathBase(Map<String, String> environment) {
         // The token is not read here, but a runner without one would serve anybody on the host:
         // refuse to start rather than run unprotected.
-        required(environment, PorticoEnvironment.TOKEN);
-        String value = environment.getOrDefault(PorticoEnvironment.PATH_BASE, "");
+        required(environment, BackendContract.TOKEN);
+        String value = environment.getOrDefault(BackendContract.PATH_BASE, "");
         String pathBase = PorticoEnvironment.normalizePathBase(value);
         if (!pathBase.isEmpty() && (!pathBase.startsWith("/") || pathBase.endsWith("/"))) {
-            throw new IllegalArgumentException(PorticoEnvironment.PATH_BASE
+            throw new IllegalArgumentException(BackendContract.PATH_BASE
                     + " must be empty or start with '/' and not end with one: " + value);
         }
         return pathBase;
     }
 
     private static Path workDir(Map<String, String> environment) {
-        String value = environment.get(PorticoEnvironment.WORK_DIR);
+        String value = environment.get(BackendContract.WORK_DIR);
         return value == null || value.isBlank() ? null : Path.of(value).toAbsolutePath();
     }
 

@@ -34,6 +34,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
 import dev.portico.outofprocess.forward.upgrade.BackendChannel;
+import dev.portico.integration.BackendContract;
 
 /**
  * The one Jetty HttpClient that forwards to every backend of a Host. Sharing it keeps one
@@ -138,13 +139,13 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
     @Override
     public CompletableFuture<Integer> get(BackendAddress backend, String pathAndQuery, String token, Duration timeout) {
         return send(newRequest(Target.of(backend)).path(pathAndQuery)
-                .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token)), timeout);
+                .headers(headers -> headers.put(BackendContract.TOKEN_HEADER, token)), timeout);
     }
 
     @Override
     public CompletableFuture<Integer> shutdown(BackendAddress backend, String path, String token, Duration timeout) {
         return send(newRequest(Target.of(backend)).path(path).method("POST")
-                .headers(headers -> headers.put(ForwardedHeaders.TOKEN, token).put("X-Portico-Event", "shutdown")), timeout);
+                .headers(headers -> headers.put(BackendContract.TOKEN_HEADER, token).put(BackendContract.EVENT_HEADER, BackendContract.SHUTDOWN_EVENT)), timeout);
     }
 
     private CompletableFuture<Integer> send(Request request, Duration timeout) {

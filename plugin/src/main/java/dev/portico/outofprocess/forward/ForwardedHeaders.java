@@ -13,6 +13,7 @@ import org.eclipse.jetty.client.Request;
 
 import dev.portico.config.AppConfig;
 import dev.portico.outofprocess.backend.BackendAddress;
+import dev.portico.integration.BackendContract;
 
 /**
  * The headers Portico owns on a forwarded request. The client's copies are removed and
@@ -21,8 +22,6 @@ import dev.portico.outofprocess.backend.BackendAddress;
  */
 public final class ForwardedHeaders {
 
-    static final String TOKEN = "X-Portico-Token";
-    static final String PRINCIPAL = "X-Portico-Principal";
 
     /**
      * Never copied from a client's request to a backend: the hop-by-hop headers (RFC 9110,
@@ -102,7 +101,7 @@ public final class ForwardedHeaders {
         String authority = clientAuthority(client);
         values.add(new String[] {"Host", config.preserveHostHeader() && authority != null
                 ? authority : backend.isUnix() ? "localhost" : backend.toString()});
-        values.add(new String[] {TOKEN, token});
+        values.add(new String[] {BackendContract.TOKEN_HEADER, token});
         values.add(new String[] {"X-Forwarded-For", client.getRemoteAddr()});
         values.add(new String[] {"X-Forwarded-Proto", client.getScheme()});
         if (authority != null) {
@@ -115,16 +114,16 @@ public final class ForwardedHeaders {
         }
         String user = config.forwardPrincipal() ? client.getRemoteUser() : null;
         if (user != null) {
-            values.add(new String[] {PRINCIPAL, user});
+            values.add(new String[] {BackendContract.PRINCIPAL_HEADER, user});
             Exchange exchange = Exchange.of(client);
             String roles = exchange == null ? null : FrontIdentity.roles(exchange.authenticatedPrincipal());
             if (roles != null) {
-                values.add(new String[] {FrontIdentity.ROLES, roles});
+                values.add(new String[] {BackendContract.ROLES_HEADER, roles});
             }
         }
         String certificates = FrontIdentity.clientCertificates(client);
         if (certificates != null) {
-            values.add(new String[] {FrontIdentity.CLIENT_CERT, certificates});
+            values.add(new String[] {BackendContract.CLIENT_CERT_HEADER, certificates});
         }
         return values;
     }

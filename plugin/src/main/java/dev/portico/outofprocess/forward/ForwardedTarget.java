@@ -5,6 +5,8 @@ import java.util.Locale;
 
 import org.apache.catalina.connector.Request;
 
+import dev.portico.integration.BackendContract;
+
 /**
  * The path and query a forwarded request asks the backend for.
  *
@@ -20,7 +22,6 @@ import org.apache.catalina.connector.Request;
 record ForwardedTarget(String target, boolean reserved) {
 
     /** Portico's own path below every app (the shutdown message); no client request may reach it. */
-    static final String RESERVED = "/.portico";
 
     static ForwardedTarget of(Request request, String contextPath) {
         String path = request.getDecodedRequestURI();
@@ -29,7 +30,7 @@ record ForwardedTarget(String target, boolean reserved) {
         }
         String below = path.length() > contextPath.length() ? path.substring(contextPath.length()) : "/";
         String lower = below.toLowerCase(Locale.ROOT);
-        boolean reserved = lower.equals(RESERVED) || lower.startsWith(RESERVED + "/");
+        boolean reserved = lower.equals(BackendContract.RESERVED_PATH) || lower.startsWith(BackendContract.RESERVED_PATH + "/");
         StringBuilder target = new StringBuilder(path.length() + 16);
         encode(path, request.getConnector().getURICharset(), target);
         String session = request.getPathParameter("jsessionid");

@@ -20,8 +20,6 @@ import org.apache.catalina.util.URLEncoder;
  */
 final class FrontIdentity {
 
-    static final String ROLES = "X-Portico-Roles";
-    static final String CLIENT_CERT = "X-Portico-Client-Cert";
 
     private static final String CERTIFICATES_ATTRIBUTE = "jakarta.servlet.request.X509Certificate";
     /** RFC 3986 unreserved characters stay as they are; everything else, the comma included, is %XX of UTF-8. */

@@ -18,6 +18,7 @@ import dev.portico.hosting.AppStatus;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
+import dev.portico.integration.BackendContract;
 
 /**
  * One child process of an app, from its launch to its exit: where it listens, the token it
@@ -239,7 +240,7 @@ public final class BackendProcess implements Backend {
     /** The authenticated shutdown message (backend-contract.md), over the process's own transport. */
     private boolean requestShutdown(HttpProbe http, String contextPath, long timeoutMillis) {
         try {
-            int status = http.shutdown(address, contextPath + "/.portico/shutdown", token, Duration.ofMillis(timeoutMillis))
+            int status = http.shutdown(address, contextPath + BackendContract.SHUTDOWN_PATH, token, Duration.ofMillis(timeoutMillis))
                     .get(timeoutMillis + 250, TimeUnit.MILLISECONDS);
             return status >= 200 && status < 300;
         } catch (InterruptedException e) {

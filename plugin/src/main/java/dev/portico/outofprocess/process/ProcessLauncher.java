@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 import dev.portico.config.AppConfig;
-import dev.portico.config.BackendEnvironment;
+import dev.portico.integration.BackendContract;
 import dev.portico.config.Placeholders;
 import dev.portico.outofprocess.backend.BackendAddress;
 
@@ -73,12 +73,12 @@ public final class ProcessLauncher {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = builder.environment();
         Map<String, String> contract = Map.of(
-                address.isUnix() ? BackendEnvironment.SOCKET : BackendEnvironment.PORT,
+                address.isUnix() ? BackendContract.SOCKET : BackendContract.PORT,
                 address.isUnix() ? address.socket().toString() : Integer.toString(address.port()),
-                BackendEnvironment.TOKEN, token,
-                BackendEnvironment.PATH_BASE, contextPath,
-                BackendEnvironment.PARENT_PID, Long.toString(ProcessHandle.current().pid()),
-                BackendEnvironment.HOSTING_MODEL, config.hostingModel().xmlName());
+                BackendContract.TOKEN, token,
+                BackendContract.PATH_BASE, contextPath,
+                BackendContract.PARENT_PID, Long.toString(ProcessHandle.current().pid()),
+                BackendContract.HOSTING_MODEL, config.hostingModel().xmlName());
         Map<String, String> inherited = new HashMap<>(env);
         inherited.putAll(contract);
         config.environmentVariables().forEach((name, value) -> env.put(name, Placeholders.expand(value, inherited::get)));
