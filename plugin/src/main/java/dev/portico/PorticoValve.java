@@ -20,15 +20,12 @@ import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
-import org.apache.catalina.valves.ValveBase;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
-import dev.portico.config.BackendTransport;
-import dev.portico.config.ByteSize;
-import dev.portico.config.HostingDefaults;
+import dev.portico.config.Attribute;
 import dev.portico.hosting.BothEvents;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
@@ -60,26 +57,20 @@ import dev.portico.outofprocess.process.SocketDirectory;
  *
  * <pre>{@code <Valve className="dev.portico.PorticoValve" appBase="apps"/>}</pre>
  *
- * Every attribute is documented in docs/configuration.md.
+ * Its attributes (the table's, for the Host and as defaults of its apps) are in
+ * {@link ValveAttributes}; every one is documented in docs/configuration.md.
  */
-public class PorticoValve extends ValveBase {
+public class PorticoValve extends ValveAttributes {
 
     private static final Log log = LogFactory.getLog(PorticoValve.class);
     private static final StringManager sm = StringManager.getManager(PorticoValve.class);
     private static final Duration THREADS_END_LIMIT = Duration.ofSeconds(5);
 
-    private final HostingDefaults defaults = new HostingDefaults();
     /** Who hears of every hosting transition; the lifecycle hooks when they are configured. */
     private HostingEvents events = HostingEvents.NONE;
     private AppMBeans mbeans;
-    private String appBase = "apps";
-    private int scanIntervalMillis = 200;
-    private int rescanIntervalSeconds = 60;
-    private int forwardingThreads = 64;
+    /** The statusPath attribute, as the valve started with it (looked at by every request). */
     private String statusPath = "";
-    private String statusRoles = "";
-    private String hooksPath = "portico/hooks";
-    private int hookTimeLimitSeconds = 5;
 
     private Path appBasePath;
     private Path workDir;
@@ -93,229 +84,13 @@ public class PorticoValve extends ValveBase {
     private StatusAccess statusAccess;
     private LifecycleHooks hooks;
 
-    public PorticoValve() {
-        super(true);
-    }
-
-    // ---------------------------------------------------------------- attributes
-
-    public String getAppBase() {
-        return appBase;
-    }
-
-    /** Directory of the hosted apps; relative to $CATALINA_BASE. */
-    public void setAppBase(String appBase) {
-        this.appBase = appBase;
-    }
-
-    public int getStartupTimeLimit() {
-        return (int) defaults.startupTimeLimit().toSeconds();
-    }
-
-    public void setStartupTimeLimit(int seconds) {
-        defaults.setStartupTimeLimit(Duration.ofSeconds(requireRange("startupTimeLimit", seconds, 1, 3600)));
-    }
-
-    public int getShutdownTimeLimit() {
-        return (int) defaults.shutdownTimeLimit().toSeconds();
-    }
-
-    public void setShutdownTimeLimit(int seconds) {
-        defaults.setShutdownTimeLimit(Duration.ofSeconds(requireRange("shutdownTimeLimit", seconds, 0, 600)));
-    }
-
-    public int getRapidFailsPerMinute() {
-        return defaults.rapidFailsPerMinute();
-    }
-
-    public void setRapidFailsPerMinute(int count) {
-        defaults.setRapidFailsPerMinute(requireRange("rapidFailsPerMinute", count, 0, 100));
-    }
-
-    public int getRequestTimeout() {
-        return (int) defaults.requestTimeout().toSeconds();
-    }
-
-    /** Seconds (the valve attribute is plain seconds; portico.xml also takes hh:mm:ss). */
-    public void setRequestTimeout(int seconds) {
-        defaults.setRequestTimeout(Duration.ofSeconds(requireRange("requestTimeout", seconds, 1, 360 * 86400)));
-    }
-
-    public boolean getStdoutLogEnabled() {
-        return defaults.stdoutLogEnabled();
-    }
-
-    public void setStdoutLogEnabled(boolean enabled) {
-        defaults.setStdoutLogEnabled(enabled);
-    }
-
-    public String getStdoutLogFile() {
-        return defaults.stdoutLogFile();
-    }
-
-    public void setStdoutLogFile(String prefix) {
-        defaults.setStdoutLogFile(prefix);
-    }
-
-    /** In bytes. */
-    public String getStdoutLogMaxSize() {
-        return Long.toString(defaults.stdoutLogMaxSize());
-    }
-
-    /** Bytes, or a number with K, M or G; 0 never rotates. */
-    public void setStdoutLogMaxSize(String size) {
-        try {
-            defaults.setStdoutLogMaxSize(ByteSize.parse(size));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(sm.getString("valve.badSize", "stdoutLogMaxSize", size, e.getMessage()));
-        }
-    }
-
-    public int getStdoutLogMaxFiles() {
-        return defaults.stdoutLogMaxFiles();
-    }
-
-    public void setStdoutLogMaxFiles(int files) {
-        defaults.setStdoutLogMaxFiles(requireRange("stdoutLogMaxFiles", files, 1, HostingDefaults.MAX_STDOUT_LOG_FILES));
-    }
-
-    public boolean getDisableStartUpErrorPage() {
-        return defaults.disableStartUpErrorPage();
-    }
-
-    public void setDisableStartUpErrorPage(boolean disable) {
-        defaults.setDisableStartUpErrorPage(disable);
-    }
-
-    public boolean getForwardPrincipal() {
-        return defaults.forwardPrincipal();
-    }
-
-    public void setForwardPrincipal(boolean forward) {
-        defaults.setForwardPrincipal(forward);
-    }
-
-    public boolean getPreloadEnabled() {
-        return defaults.preloadEnabled();
-    }
-
-    public void setPreloadEnabled(boolean preload) {
-        defaults.setPreloadEnabled(preload);
-    }
-
-    public boolean getPreserveHostHeader() {
-        return defaults.preserveHostHeader();
-    }
-
-    public void setPreserveHostHeader(boolean preserve) {
-        defaults.setPreserveHostHeader(preserve);
-    }
-
-    public String getTransport() {
-        return defaults.transport().xmlName();
-    }
-
-    /** Default for every out-of-process app: {@code tcp} or {@code unix}. */
-    public void setTransport(String transport) {
-        BackendTransport parsed = transport == null ? null : BackendTransport.parse(transport);
-        if (parsed == null) {
-            throw new IllegalArgumentException(sm.getString("valve.badTransport", transport));
-        }
-        defaults.setTransport(parsed);
-    }
-
-    public int getScanInterval() {
-        return scanIntervalMillis;
-    }
-
-    /**
-     * Milliseconds between two looks at what the file system reported changed in appBase (new
-     * apps, changed portico.xml, app_offline.htm …), and within which operators' requests are
-     * carried out. A look when nothing changed costs next to nothing.
-     */
-    public void setScanInterval(int millis) {
-        this.scanIntervalMillis = requireRange("scanInterval", millis, 10, 60_000);
-    }
-
-    public int getRescanInterval() {
-        return rescanIntervalSeconds;
-    }
-
-    /** Seconds between two full rescans of appBase: the safety net for a change the file system did not report. */
-    public void setRescanInterval(int seconds) {
-        this.rescanIntervalSeconds = requireRange("rescanInterval", seconds, 1, 3600);
-    }
-
-    public String getStatusPath() {
-        return statusPath;
-    }
-
-    /**
-     * Path of the status page (e.g. {@code /portico-status}: HTML, JSON or Prometheus text);
-     * empty (the default) turns it off. It answers clients on the loopback interface, and others
-     * only as {@link #setStatusRoles allowed}; for anyone else the path is an ordinary request of the Host.
-     */
-    public void setStatusPath(String statusPath) {
-        this.statusPath = statusPath == null ? "" : statusPath.trim();
-    }
-
-    public String getStatusRoles() {
-        return statusRoles;
-    }
-
-    /**
-     * Comma-separated roles whose users (HTTP Basic, against the Host's realm) may read the status
-     * page from other addresses than loopback; empty (the default): loopback only.
-     */
-    public void setStatusRoles(String roles) {
-        this.statusRoles = roles == null ? "" : roles.trim();
-    }
-
-    public String getHooksPath() {
-        return hooksPath;
-    }
-
-    /**
-     * Directory of the lifecycle hook jars, absolute or relative to $CATALINA_BASE. When it does
-     * not exist there are no hooks and no CDI container is started.
-     */
-    public void setHooksPath(String hooksPath) {
-        this.hooksPath = hooksPath;
-    }
-
-    public int getHookTimeLimit() {
-        return hookTimeLimitSeconds;
-    }
-
-    /** Seconds one hook observer may take with one event (and the process-starting observers in all). */
-    public void setHookTimeLimit(int seconds) {
-        this.hookTimeLimitSeconds = requireRange("hookTimeLimit", seconds, 1, 300);
-    }
-
-    public int getForwardingThreads() {
-        return forwardingThreads;
-    }
-
-    /** Maximum threads of the client that forwards to backends (shared by all apps of the Host). */
-    public void setForwardingThreads(int threads) {
-        this.forwardingThreads = requireRange("forwardingThreads", threads, 4, 10_000);
-    }
-
-    private static int requireRange(String attribute, int value, int min, int max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(sm.getString("valve.badAttribute", attribute,
-                    Integer.toString(value), Integer.toString(min), Integer.toString(max)));
-        }
-        return value;
-    }
-
     // ---------------------------------------------------------------- lifecycle
 
     @Override
     protected void startInternal() throws LifecycleException {
         Host host = frontHost();
         Path base = host.getCatalinaBase().toPath();
-        appBasePath = base.resolve(appBase).normalize();
+        appBasePath = base.resolve(settings.<String>get(Attribute.APP_BASE)).normalize();
         workDir = base.resolve("work").resolve("Portico").resolve(host.getName());
         ChildRegistry registry = new ChildRegistry(workDir.resolve("children.txt"));
         int reaped = registry.reapLeftovers();
@@ -328,31 +103,39 @@ public class PorticoValve extends ValveBase {
         scheduler = Executors.newScheduledThreadPool(2, new PorticoThreads("portico-scheduler"));
         blockingExecutor = Executors.newCachedThreadPool(new PorticoThreads("portico-lifecycle"));
         try {
-            backendClient = new BackendClient("portico-forward", forwardingThreads, defaults.requestTimeout());
+            backendClient = new BackendClient("portico-forward", settings.get(Attribute.FORWARDING_THREADS),
+                    settings.get(Attribute.REQUEST_TIMEOUT));
         } catch (Exception e) {
             throw new LifecycleException(sm.getString("valve.clientFailed"), e);
         }
-        statusAccess = new StatusAccess(host, statusRoles);
-        hooks = LifecycleHooks.start(base.resolve(hooksPath).normalize(), workDir.resolve("hooks"),
-                Duration.ofSeconds(hookTimeLimitSeconds), scheduler, "portico-" + host.getName());
+        statusPath = settings.get(Attribute.STATUS_PATH);
+        statusAccess = new StatusAccess(host, settings.get(Attribute.STATUS_ROLES));
+        hooks = LifecycleHooks.start(base.resolve(settings.<String>get(Attribute.HOOKS_PATH)).normalize(),
+                workDir.resolve("hooks"), settings.get(Attribute.HOOK_TIME_LIMIT), scheduler, "portico-" + host.getName());
         mbeans = new AppMBeans(getDomain(), host.getName());
         events = BothEvents.of(hooks == null ? HostingEvents.NONE : hooks, mbeans);
         internal = new InternalContainer(host, Container.getService(host).getServer(), workDir.resolve("wars"));
         internal.start();
         PoolServices services = new PoolServices(registry, scheduler, blockingExecutor,
                 new PorticoThreads("portico-stdout"), events, backendClient, sockets, java.time.Clock.systemUTC());
-        catalog = new AppCatalog(appBasePath, new PorticoXml(defaults), events,
-                (source, config) -> createApp(source, config, host, services),
-                !defaults.disableStartUpErrorPage(), mbeans);
-        catalog.startWatching();
-        catalog.scan();
-        scanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::update), scanIntervalMillis,
-                scanIntervalMillis, TimeUnit.MILLISECONDS);
-        rescanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::scan), rescanIntervalSeconds,
-                rescanIntervalSeconds, TimeUnit.SECONDS);
+        startCatalog(host, services);
         log.info(sm.getString("valve.started", host.getName(), appBasePath,
                 String.valueOf(catalog.slots().size())));
         setState(LifecycleState.STARTING);
+    }
+
+    /** The catalog of appBase, scanned once now, then at every scanInterval (changes) and rescanInterval (all). */
+    private void startCatalog(Host host, PoolServices services) {
+        catalog = new AppCatalog(appBasePath, new PorticoXml(settings), events,
+                (source, config) -> createApp(source, config, host, services),
+                !settings.<Boolean>get(Attribute.DISABLE_START_UP_ERROR_PAGE), mbeans);
+        catalog.startWatching();
+        catalog.scan();
+        long scan = settings.<Duration>get(Attribute.SCAN_INTERVAL).toMillis();
+        long rescan = settings.<Duration>get(Attribute.RESCAN_INTERVAL).toMillis();
+        scanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::update), scan, scan, TimeUnit.MILLISECONDS);
+        rescanTask = scheduler.scheduleWithFixedDelay(() -> scanQuietly(catalog::scan), rescan, rescan,
+                TimeUnit.MILLISECONDS);
     }
 
     private HostedApp createApp(AppSource source, AppConfig config, Host host, PoolServices services) {
@@ -380,16 +163,7 @@ public class PorticoValve extends ValveBase {
         if (rescanTask != null) {
             rescanTask.cancel(false);
         }
-        if (catalog != null) {
-            try {
-                // each app bounds its own stop by shutdownTimeLimit; this is only a safety net
-                catalog.stopAll().get(defaults.shutdownTimeLimit().multipliedBy(3).toSeconds() + 60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                log.warn(sm.getString("valve.stopIncomplete"), e);
-            }
-        }
+        stopApps();
         if (backendClient != null) {
             // closes the tunnels still open, so their client connections end before the Contexts stop
             backendClient.closeChannels();
@@ -413,6 +187,21 @@ public class PorticoValve extends ValveBase {
             log.warn(sm.getString("valve.clientStopFailed"), e);
         }
         endThreads();
+    }
+
+    private void stopApps() {
+        if (catalog == null) {
+            return;
+        }
+        try {
+            // each app bounds its own stop by shutdownTimeLimit; this is only a safety net
+            catalog.stopAll().get(settings.<Duration>get(Attribute.SHUTDOWN_TIME_LIMIT).multipliedBy(3).toSeconds() + 60,
+                    TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn(sm.getString("valve.stopIncomplete"), e);
+        }
     }
 
     /** Every thread the valve started ends with it, or Tomcat's stop is told which did not, within one bound. */

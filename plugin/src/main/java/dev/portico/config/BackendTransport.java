@@ -1,7 +1,5 @@
 package dev.portico.config;
 
-import java.util.Locale;
-
 /**
  * How the front reaches an out-of-process app's processes: a loopback TCP port, or a Unix domain
  * socket in a directory only the Tomcat user can enter (no other local user can connect, and no
@@ -19,17 +17,6 @@ public enum BackendTransport {
 
     public String xmlName() {
         return xmlName;
-    }
-
-    /** Case-insensitive; null when unknown. */
-    public static BackendTransport parse(String value) {
-        String wanted = value.trim().toLowerCase(Locale.ROOT);
-        for (BackendTransport transport : values()) {
-            if (transport.xmlName.equals(wanted)) {
-                return transport;
-            }
-        }
-        return null;
     }
 
     @Override

@@ -23,7 +23,7 @@ class PorticoXmlTest {
     private static final Path APP = Path.of("/srv/apps/shop");
     private static final Path FILE = APP.resolve("portico.xml");
 
-    private final HostingDefaults defaults = new HostingDefaults();
+    private final ValveSettings defaults = new ValveSettings((attribute, value, reason) -> attribute + "=" + value + ": " + reason);
 
     private AppConfig read(String xml, boolean war) throws ConfigException {
         return new PorticoXml(defaults).read(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)), FILE, APP, war);
@@ -85,7 +85,7 @@ class PorticoXmlTest {
     @Test
     void preserveHostHeaderCanBeTurnedOffPerAppOrForTheHost() throws Exception {
         assertFalse(read("<portico processPath='node' preserveHostHeader='false'/>", false).preserveHostHeader());
-        defaults.setPreserveHostHeader(false);
+        defaults.set("preserveHostHeader", "false");
         assertFalse(read("<portico processPath='node'/>", false).preserveHostHeader());
         assertTrue(read("<portico processPath='node' preserveHostHeader='true'/>", false).preserveHostHeader());
         assertTrue(error("<portico processPath='node' preserveHostHeader='yes'/>").getMessage().contains("preserveHostHeader"));
@@ -93,12 +93,66 @@ class PorticoXmlTest {
 
     @Test
     void valveDefaultsApplyWhereTheFileIsSilent() throws Exception {
-        defaults.setStartupTimeLimit(Duration.ofSeconds(7));
-        defaults.setStdoutLogEnabled(true);
+        defaults.set("startupTimeLimit", "7");
+        defaults.set("stdoutLogEnabled", "true");
         AppConfig config = read("<portico processPath='node' shutdownTimeLimit='3'/>", false);
         assertEquals(Duration.ofSeconds(7), config.startupTimeLimit());
         assertEquals(Duration.ofSeconds(3), config.shutdownTimeLimit());
         assertTrue(config.stdoutLogEnabled());
+    }
+
+    /** Every app attribute the valve has too: its value on the valve applies where the file is silent, the file's wins. */
+    @Test
+    void everyValveDefaultAppliesWhereTheFileIsSilentAndTheFilesOwnValueWins() throws Exception {
+        for (Attribute attribute : Attribute.values()) {
+            if (attribute.scope() != Attribute.Scope.BOTH) {
+                continue;
+            }
+            String name = attribute.xmlName();
+            ValveSettings valve = new ValveSettings((n, value, reason) -> reason);
+            String onValve = AttributeSamples.other(attribute, attribute.defaultValue());
+            valve.set(name, onValve);
+            assertEquals(attribute.parse(onValve), readWith(valve, "<portico processPath='node'/>").value(attribute), name);
+            String own = attribute.defaultValue() == null ? AttributeSamples.other(attribute, attribute.parse(onValve))
+                    : attribute.type().format(attribute.defaultValue());
+            assertEquals(attribute.parse(own), readWith(valve, "<portico processPath='node' " + name + "='" + own + "'/>")
+                    .value(attribute), name);
+            assertEquals(attribute.parse(onValve), new PorticoXml(valve).defaultsFor(APP, true).value(attribute), name);
+        }
+    }
+
+    private static AppConfig readWith(ValveSettings valve, String xml) throws ConfigException {
+        return new PorticoXml(valve).read(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)), FILE, APP, false);
+    }
+
+    @Test
+    void outOfProcessAttributesAreRefusedInProcessButTheValvesDefaultsLeaveInProcessAppsAlone() throws Exception {
+        for (Attribute attribute : Attribute.values()) {
+            if (attribute.scope().inPorticoXml() && attribute.model() == Attribute.Model.OUT_OF_PROCESS
+                    && attribute != Attribute.PROCESS_PATH) {
+                String value = AttributeSamples.other(attribute, attribute.defaultValue());
+                ConfigException e = assertThrows(ConfigException.class,
+                        () -> read("<portico hostingModel='inProcess' " + attribute.xmlName() + "='" + value + "'/>", true));
+                assertEquals(FILE + ": attribute '" + attribute.xmlName() + "' has invalid value '" + value
+                        + "': applies only with hostingModel=\"outOfProcess\"", e.getMessage());
+                defaults.set(attribute.xmlName(), value);
+            }
+        }
+        assertEquals(HostingModel.IN_PROCESS, read("<portico/>", true).hostingModel());
+        assertEquals(HostingModel.IN_PROCESS, read("<portico hostingModel='inProcess'/>", true).hostingModel());
+        ConfigException program = assertThrows(ConfigException.class,
+                () -> read("<portico hostingModel='inProcess' processPath='node'/>", true));
+        assertTrue(program.getMessage().endsWith("'processPath' has invalid value 'node': is only used with"
+                + " hostingModel=\"outOfProcess\""), program.getMessage());
+    }
+
+    @Test
+    void theBackoffsLongestWaitIsNoShorterThanItsFirst() throws Exception {
+        ConfigException e = error("<portico processPath='n' backoffInitialDelayMs='500' backoffMaxDelayMs='400'/>");
+        assertEquals(FILE + ": attribute 'backoffMaxDelayMs' has invalid value '400': must not be less than"
+                + " backoffInitialDelayMs (500)", e.getMessage());
+        assertEquals(Duration.ofMillis(400), read("<portico processPath='n' backoffInitialDelayMs='400'"
+                + " backoffMaxDelayMs='400'/>", false).pool().backoffMaxDelay());
     }
 
     @Test

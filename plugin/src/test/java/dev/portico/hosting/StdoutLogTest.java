@@ -4,19 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.portico.config.AppConfig;
-import dev.portico.config.HostingModel;
+import dev.portico.config.ConfigException;
+import dev.portico.config.PorticoXml;
+import dev.portico.config.ValveSettings;
 
 /** Size-based rotation of a stdout log: whole lines, a bounded number of files, nothing lost in what is kept. */
 class StdoutLogTest {
@@ -25,11 +25,14 @@ class StdoutLogTest {
     Path dir;
 
     private AppConfig config(long maxSize, int maxFiles) {
-        return new AppConfig(dir, null, false, HostingModel.OUT_OF_PROCESS, "x", List.of(), Map.of(), true,
-                dir.resolve("logs/stdout"), maxSize, maxFiles, Duration.ofSeconds(1), Duration.ofSeconds(1), 1,
-                Duration.ofSeconds(1), false, false, "NONE", List.of(), List.of(), false, true,
-                dev.portico.config.BackendTransport.TCP,
-                dev.portico.config.PoolConfig.DEFAULT);
+        String xml = "<portico processPath='x' stdoutLogEnabled='true' stdoutLogMaxSize='" + maxSize
+                + "' stdoutLogMaxFiles='" + maxFiles + "'/>";
+        try {
+            return new PorticoXml(new ValveSettings((attribute, value, reason) -> reason)).read(
+                    new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)), dir.resolve("portico.xml"), dir, false);
+        } catch (ConfigException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static void print(StdoutLog log, String text) throws IOException {

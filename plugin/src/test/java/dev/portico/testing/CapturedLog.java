@@ -31,6 +31,12 @@ public final class CapturedLog extends Handler implements AutoCloseable {
                 .map(r -> r.getMessage() == null ? "" : r.getMessage()).toList();
     }
 
+    /** The exceptions logged at {@code level} or above. */
+    public List<Throwable> thrown(Level level) {
+        return records.stream().filter(r -> r.getLevel().intValue() >= level.intValue() && r.getThrown() != null)
+                .map(LogRecord::getThrown).toList();
+    }
+
     @Override
     public void flush() {
     }
