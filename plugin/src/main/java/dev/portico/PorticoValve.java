@@ -55,7 +55,7 @@ import dev.portico.outofprocess.process.SocketDirectory;
  * failures) and hands the request to the app's hosting model. A request that belongs to no
  * hosted app continues down the pipeline untouched, so the Host's own webapps keep working.
  *
- * <pre>{@code <Valve className="dev.portico.PorticoValve" appBase="apps"/>}</pre>
+ * <pre>{@code <Valve className="dev.portico.PorticoValve" appBase="apps" processesPerApplication="2"/>}</pre>
  *
  * Its attributes (the table's, for the Host and as defaults of its apps) are in
  * {@link ValveAttributes}; every one is documented in docs/configuration.md.
@@ -89,6 +89,7 @@ public class PorticoValve extends ValveAttributes {
     @Override
     protected void startInternal() throws LifecycleException {
         Host host = frontHost();
+        requireConsistentAttributes();
         Path base = host.getCatalinaBase().toPath();
         appBasePath = base.resolve(settings.<String>get(Attribute.APP_BASE)).normalize();
         workDir = base.resolve("work").resolve("Portico").resolve(host.getName());

@@ -1,5 +1,6 @@
 package dev.portico;
 
+import org.apache.catalina.LifecycleException;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.tomcat.util.res.StringManager;
 
@@ -28,6 +29,15 @@ public abstract class ValveAttributes extends ValveBase {
 
     protected ValveAttributes() {
         super(true);
+    }
+
+    /** What no single attribute can be refused for when it is set: values that must go together. */
+    protected void requireConsistentAttributes() throws LifecycleException {
+        try {
+            settings.checkTogether();
+        } catch (IllegalArgumentException e) {
+            throw new LifecycleException(e.getMessage(), e);
+        }
     }
 
     /**

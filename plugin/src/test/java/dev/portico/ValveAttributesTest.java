@@ -1,6 +1,7 @@
 package dev.portico;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,22 +46,26 @@ class ValveAttributesTest {
                 }
             }
         }
-        assertEquals(Boolean.FALSE, IntrospectionUtils.setProperty(new PorticoValve(), "startupTimeLimt", "2"));
-        assertEquals(null, new PorticoValve().getProperty("arguments"), "an app-only attribute is not the valve's");
+        assertEquals(Boolean.FALSE, IntrospectionUtils.setProperty(new PorticoValve(), "processesPerApplicaton", "2"));
+        assertNull(new PorticoValve().getProperty("arguments"), "an app-only attribute is not the valve's");
     }
 
     @Test
     void aRefusedValueNamesTheAttributeTheValueAndWhatIsAcceptedAndChangesNothing() {
         PorticoValve valve = new PorticoValve();
-        assertEquals("Portico valve attribute [rapidFailsPerMinute] has invalid value [101]: it must be a whole"
-                + " number from 0 to 100", assertThrows(IllegalArgumentException.class,
-                        () -> valve.setProperty("rapidFailsPerMinute", "101")).getMessage());
+        assertEquals("Portico valve attribute [processesPerApplication] has invalid value [65]: it must be a whole"
+                + " number from 1 to 64", assertThrows(IllegalArgumentException.class,
+                        () -> valve.setProperty("processesPerApplication", "65")).getMessage());
         assertEquals("Portico valve attribute [startupTimeLimit] has invalid value [0]: it must be a whole number"
                 + " from 1 to 3600", assertThrows(IllegalArgumentException.class,
                         () -> valve.setStartupTimeLimit(0)).getMessage());
         assertEquals("Portico valve attribute [transport] has invalid value [udp]: it must be tcp or unix",
                 assertThrows(IllegalArgumentException.class, () -> valve.setTransport("udp")).getMessage());
-        assertEquals(10, valve.getProperty("rapidFailsPerMinute"));
+        assertEquals("Portico valve attribute [readinessPath] has invalid value [healthz]: it must be a path below"
+                + " the app starting with '/', such as /healthz (no spaces, no '..')",
+                assertThrows(IllegalArgumentException.class, () -> valve.setProperty("readinessPath", "healthz"))
+                        .getMessage());
+        assertEquals(1, valve.getProperty("processesPerApplication"));
         assertEquals(120, valve.getStartupTimeLimit());
         assertEquals("tcp", valve.getTransport());
     }
@@ -71,8 +76,8 @@ class ValveAttributesTest {
         Digester digester = new Digester();
         digester.addObjectCreate("Valve", null, "className");
         digester.addSetProperties("Valve");
-        String xml = "<Valve className='dev.portico.PorticoValve' rapidFailsPerMinute='3' forwardPrincipal='true'"
-                + " requestTimeout='00:05:00' startupTimeLimit='abc' shutdownTimeLimit='30' transport='unix'/>";
+        String xml = "<Valve className='dev.portico.PorticoValve' processesPerApplication='3' stickySessions='true'"
+                + " requestTimeout='00:05:00' startupTimeLimit='abc' shutdownTimeLimit='30' idleTimeout='600'/>";
         PorticoValve valve;
         try (CapturedLog log = new CapturedLog()) {
             valve = (PorticoValve) digester.parse(new InputSource(new StringReader(xml)));
@@ -80,12 +85,12 @@ class ValveAttributesTest {
             assertEquals(List.of("Portico valve attribute [startupTimeLimit] has invalid value [abc]: it must be a"
                     + " whole number from 1 to 3600"), refusals);
         }
-        assertEquals(3, valve.getRapidFailsPerMinute());
-        assertEquals(true, valve.getForwardPrincipal());
+        assertEquals(3, valve.getProperty("processesPerApplication"));
+        assertEquals(true, valve.getProperty("stickySessions"));
         assertEquals(300, valve.getRequestTimeout());
         assertEquals(120, valve.getStartupTimeLimit(), "a refused value leaves the default");
         assertEquals(30, valve.getShutdownTimeLimit());
-        assertEquals("unix", valve.getTransport());
+        assertEquals(600, valve.getProperty("idleTimeout"));
     }
 
     private static String rootCause(Throwable thrown) {

@@ -1,5 +1,6 @@
 package dev.portico.config;
 
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -59,5 +60,19 @@ public final class ValveSettings {
     public Object shown(String name) {
         Attribute attribute = Attribute.named(name);
         return attribute == null || !attribute.scope().onValve() ? null : attribute.type().jmxValue(values.get(attribute));
+    }
+
+    /**
+     * Checks what no single attribute can: the values that must go together.
+     *
+     * @throws IllegalArgumentException naming the attribute, the value and what is accepted
+     */
+    public void checkTogether() {
+        Duration max = get(Attribute.BACKOFF_MAX_DELAY_MS);
+        String conflict = PoolConfig.backoffConflict(get(Attribute.BACKOFF_INITIAL_DELAY_MS), max);
+        if (conflict != null) {
+            throw new IllegalArgumentException(badValue.message(Attribute.BACKOFF_MAX_DELAY_MS.xmlName(),
+                    Long.toString(max.toMillis()), conflict));
+        }
     }
 }

@@ -147,12 +147,14 @@ class PorticoXmlTest {
     }
 
     @Test
-    void theBackoffsLongestWaitIsNoShorterThanItsFirst() throws Exception {
+    void theBackoffsLongestWaitIsNoShorterThanItsFirstWhereverEachComesFrom() throws Exception {
         ConfigException e = error("<portico processPath='n' backoffInitialDelayMs='500' backoffMaxDelayMs='400'/>");
         assertEquals(FILE + ": attribute 'backoffMaxDelayMs' has invalid value '400': must not be less than"
                 + " backoffInitialDelayMs (500)", e.getMessage());
-        assertEquals(Duration.ofMillis(400), read("<portico processPath='n' backoffInitialDelayMs='400'"
-                + " backoffMaxDelayMs='400'/>", false).pool().backoffMaxDelay());
+        defaults.set("backoffMaxDelayMs", "400");
+        assertEquals("backoffMaxDelayMs", error("<portico processPath='n' backoffInitialDelayMs='500'/>").attribute());
+        assertEquals(Duration.ofMillis(400), read("<portico processPath='n' backoffInitialDelayMs='400'/>", false)
+                .pool().backoffMaxDelay());
     }
 
     @Test
