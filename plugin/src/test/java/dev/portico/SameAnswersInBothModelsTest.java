@@ -13,12 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.CookieManager;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -43,11 +40,15 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TextWebSocket;
 
 /**
  * Issue 4, item 4: the same sample WAR, flipped between the hosting models by the one attribute,
@@ -60,8 +61,6 @@ import dev.portico.testing.Json;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SameAnswersInBothModelsTest {
 
-    private static final Path SAMPLE = Path.of(System.getProperty("portico.sampleWar", "target/portico-sample"))
-            .toAbsolutePath().normalize();
     static final String IN = "/inproc";
     static final String OUT = "/outproc";
     /** In-process again, but with the crash flag set: the guard must hold on the model, not only on the flag. */
@@ -70,24 +69,19 @@ class SameAnswersInBothModelsTest {
     private static final Duration REQUEST = Duration.ofSeconds(60);
     private static final String CRASH_FLAG = "    <environmentVariable name=\"PORTICO_SAMPLE_ALLOW_CRASH\" value=\"true\"/>\n";
 
-    private static HostingTomcat tomcat;
     /** Every child JVM seen, so that none can outlive the test class. */
     private static final Set<Long> childPids = ConcurrentHashMap.newKeySet();
+    // naming on, as in the Tomcat distribution: in-process environmentVariables become JNDI entries
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(HostingTomcat.CHILD_JVM_LIMITS, Tomcat::enableNaming);
 
     @BeforeAll
     static void start() throws Exception {
-        assertTrue(Files.isDirectory(SAMPLE.resolve("WEB-INF")),
-                "the exploded sample WAR is at " + SAMPLE + " (mvn process-test-resources unpacks it)");
-        // naming on, as in the Tomcat distribution: in-process environmentVariables become JNDI entries
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(90);
-            valve.setShutdownTimeLimit(10);
-        }, Tomcat::enableNaming);
-        tomcat.deployWar(SAMPLE, IN.substring(1), null);
-        tomcat.deployWar(SAMPLE, OUT.substring(1), "<portico hostingModel=\"outOfProcess\""
+        tomcat.deploySample(IN.substring(1), null);
+        tomcat.deploySample(OUT.substring(1), "<portico hostingModel=\"outOfProcess\""
                 + " jvmOptions=\"-Xmx128m -XX:TieredStopAtLevel=1 -Xshare:auto\">\n"
                 + "  <environmentVariables>\n" + CRASH_FLAG + "  </environmentVariables>\n</portico>\n");
-        tomcat.deployWar(SAMPLE, IN_FLAGGED.substring(1), "<portico hostingModel=\"inProcess\">\n"
+        tomcat.deploySample(IN_FLAGGED.substring(1), "<portico hostingModel=\"inProcess\">\n"
                 + "  <environmentVariables>\n" + CRASH_FLAG + "  </environmentVariables>\n</portico>\n");
         assertTrue(tomcat.valve().getHostedApps().get(IN).startsWith("in-process"), tomcat.valve().getHostedApps().toString());
         assertTrue(tomcat.valve().getHostedApps().get(OUT).contains("WAR runner"), tomcat.valve().getHostedApps().toString());
@@ -103,16 +97,14 @@ class SameAnswersInBothModelsTest {
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (tomcat != null) {
-                tomcat.close();
-            }
+            tomcat.close();
         } finally {
             // the valve stops its children with Tomcat; make sure, and fail if one was left
             List<Long> leftovers = new ArrayList<>();
             for (long pid : childPids) {
                 Optional<ProcessHandle> child = ProcessHandle.of(pid);
                 if (child.isPresent() && child.get().isAlive()) {
-                    HostingTomcat.await(() -> !child.get().isAlive(), Duration.ofSeconds(5), "child " + pid + " gone");
+                    Poll.until(Duration.ofSeconds(5), "child " + pid + " gone", () -> !child.get().isAlive());
                 }
                 child.filter(ProcessHandle::isAlive).ifPresent(handle -> {
                     leftovers.add(pid);
@@ -406,19 +398,15 @@ class SameAnswersInBothModelsTest {
     @ValueSource(strings = {IN, OUT})
     @Order(9)
     void sessionCounterFollowsTheCookie(String app) throws Exception {
-        CookieManager cookies = new CookieManager();
-        HttpClient withCookies = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .cookieHandler(cookies).connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> first = withCookies.send(HttpRequest.newBuilder(tomcat.uri(app + "/session"))
-                .timeout(REQUEST).build(), HttpResponse.BodyHandlers.ofString());
+        HttpTestClient browser = tomcat.http().withCookies();
+        HttpResponse<String> first = browser.send(browser.request(app + "/session").timeout(REQUEST).build());
         String setCookie = first.headers().firstValue("Set-Cookie").orElseThrow(
                 () -> new AssertionError(app + ": no Set-Cookie in " + first.headers().map()));
         // the session cookie is scoped to the app's path as the client sees it, in both models
         assertTrue(setCookie.startsWith("JSESSIONID="), setCookie);
         assertTrue(setCookie.contains("Path=" + app + ";") || setCookie.endsWith("Path=" + app), setCookie);
         assertTrue(setCookie.contains("HttpOnly"), setCookie);
-        HttpResponse<String> second = withCookies.send(HttpRequest.newBuilder(tomcat.uri(app + "/session"))
-                .timeout(REQUEST).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> second = browser.send(browser.request(app + "/session").timeout(REQUEST).build());
         Map<String, Object> one = json(first);
         Map<String, Object> two = json(second);
         assertEquals(1L, one.get("count"), app);
@@ -447,21 +435,9 @@ class SameAnswersInBothModelsTest {
     @ValueSource(strings = {IN, OUT})
     @Order(11)
     void webSocketEndpointEchoes(String app) throws Exception {
-        java.util.concurrent.CompletableFuture<String> reply = new java.util.concurrent.CompletableFuture<>();
-        java.net.http.WebSocket socket = tomcat.client().newWebSocketBuilder()
-                .buildAsync(java.net.URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + app + "/ws/echo"),
-                        new java.net.http.WebSocket.Listener() {
-                            @Override
-                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws,
-                                    CharSequence data, boolean last) {
-                                reply.complete(data.toString());
-                                return null;
-                            }
-                        })
-                .get(30, java.util.concurrent.TimeUnit.SECONDS);
-        socket.sendText("ping " + app, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
-        assertEquals("echo: ping " + app, reply.get(10, java.util.concurrent.TimeUnit.SECONDS));
-        socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("echo: ping " + app, TextWebSocket.roundTrip(tomcat.client(),
+                java.net.URI.create("ws://127.0.0.1:" + tomcat.port() + app + "/ws/echo"), "ping " + app,
+                Duration.ofSeconds(30), Duration.ofSeconds(10)));
     }
 
     // ------------------------------------------------------------------------------------ /crash (last)
@@ -491,7 +467,7 @@ class SameAnswersInBothModelsTest {
         HttpResponse<String> crashing = post(OUT + "/crash");
         assertEquals(202, crashing.statusCode(), crashing.body());
         assertEquals(before, ((Number) json(crashing).get("pid")).longValue());
-        HostingTomcat.await(() -> !child.isAlive(), Duration.ofSeconds(30), "crashed child " + before + " gone");
+        Poll.until(Duration.ofSeconds(30), "crashed child " + before + " gone", () -> !child.isAlive());
         // the next requests start a new process (a first one may still see the crash: 502)
         long deadline = System.nanoTime() + FIRST_START.toNanos();
         Map<String, Object> info = null;

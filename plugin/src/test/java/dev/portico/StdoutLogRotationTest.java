@@ -16,14 +16,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.hosting.StdoutLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * stdoutLogMaxSize / stdoutLogMaxFiles with real chatty apps: a Node process that prints
@@ -35,23 +35,12 @@ class StdoutLogRotationTest {
 
     private static final int MAX_SIZE = 64 * 1024;
     private static final int MAX_FILES = 3;
-    private static HostingTomcat tomcat;
 
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStatusPath("/portico-status");
-            valve.setStdoutLogMaxSize("64K");
-            valve.setStdoutLogMaxFiles(MAX_FILES);
-        }, t -> { });
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setStdoutLogMaxSize("64K");
+        valve.setStdoutLogMaxFiles(MAX_FILES);
+    }, t -> { }).withStatusPage();
 
     @Test
     void aChattyChildProcessIsRotatedWhileItPrints() throws Exception {
@@ -71,8 +60,8 @@ class StdoutLogRotationTest {
         assertEquals("printed " + lines, tomcat.get("/chatty/").body());
 
         Path logs = dir.resolve("logs");
-        HostingTomcat.await(() -> kept(logs).endsWith("line " + lines + " " + "x".repeat(40) + "\n"),
-                Duration.ofSeconds(20), "the last line in the current log");
+        Poll.until(Duration.ofSeconds(20), "the last line in the current log",
+                () -> kept(logs).endsWith("line " + lines + " " + "x".repeat(40) + "\n"));
         assertKeptIsBoundedWholeAndTheTail(logs, lines);
         Path current = statusLogFile("/chatty");
         assertEquals(logs, current.getParent());
@@ -93,8 +82,7 @@ class StdoutLogRotationTest {
         Files.writeString(staging.resolve("WEB-INF/portico.xml"), "<portico stdoutLogEnabled=\"true\"/>");
         TestApp.write(staging, "");
         Path dir = Files.move(staging, tomcat.apps().resolve("talkative"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/talkative"), Duration.ofSeconds(10),
-                "talkative hosted");
+        tomcat.awaitHosted("talkative");
         int lines = 20_000;
         assertEquals("printed m", tomcat.get("/talkative/print?marker=m&lines=" + lines).body());
         Path logs = dir.resolve("logs");

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * Every thread Portico starts carries Portico's own context class loader and ends with the
@@ -28,23 +29,22 @@ class ThreadHygieneTest {
     @Test
     void noThreadOfPorticoOutlivesTheValveOrPinsAWebApplication() throws Exception {
         try (CapturedLog log = new CapturedLog();
-                HostingTomcat tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2), t -> t.enableNaming())) {
+                HostingTomcat tomcat = HostingTomcat.start(valve -> valve.setShutdownTimeLimit(2), t -> t.enableNaming())) {
             TestApp.write(tomcat.apps().resolve("inproc"), "");
-            HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/inproc"), Duration.ofSeconds(10),
-                    "in-process app hosted");
+            tomcat.awaitHosted("inproc");
             for (int generation = 0; generation < 4; generation++) {
                 String colour = "c" + generation;
                 tomcat.nodeApp("ws", "", Map.of("COLOUR", colour));
-                HostingTomcat.await(() -> colour.equals(Json.field(tomcat.get("/ws/env?names=COLOUR").body(), "COLOUR")),
-                        Duration.ofSeconds(20), "generation " + generation + " serving");
+                Poll.until(Duration.ofSeconds(20), "generation " + generation + " serving",
+                        () -> colour.equals(Json.field(tomcat.get("/ws/env?names=COLOUR").body(), "COLOUR")));
                 assertEquals("echo " + generation, tomcat.webSocketRoundTrip("/ws/ws-echo", "echo " + generation));
                 assertEquals(200, tomcat.get("/inproc/info").statusCode());
                 // a thread stopping the previous generation's Context binds that Context's loader
                 // while it does (Tomcat's own bindThread/unbindThread); none may keep it afterwards
-                HostingTomcat.await(() -> portico().stream().allMatch(t -> t.getContextClassLoader() == PORTICO_LOADER),
-                        Duration.ofSeconds(10), "every Portico thread back on Portico's loader: " + portico().stream()
+                Poll.until(Duration.ofSeconds(10), "every Portico thread back on Portico's loader: " + portico().stream()
                                 .filter(t -> t.getContextClassLoader() != PORTICO_LOADER)
-                                .map(t -> t.getName() + " runs with " + t.getContextClassLoader()).toList());
+                                .map(t -> t.getName() + " runs with " + t.getContextClassLoader()).toList(),
+                        () -> portico().stream().allMatch(t -> t.getContextClassLoader() == PORTICO_LOADER));
             }
 
             tomcat.stop();

@@ -15,7 +15,8 @@ import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.Test;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * An app attribute set on the valve is the default of every app of the Host, here the process
@@ -34,7 +35,7 @@ class ValveDefaultsTest {
 
     @Test
     void thePoolSizeOnTheValveIsEveryAppsUnlessItsPorticoXmlSaysOtherwise() throws Exception {
-        try (HostingTomcat tomcat = new HostingTomcat(valve -> {
+        try (HostingTomcat tomcat = HostingTomcat.start(valve -> {
             valve.setStatusPath("/portico-status");
             valve.setShutdownTimeLimit(2);
             valve.setProperty("processesPerApplication", "2");
@@ -43,7 +44,7 @@ class ValveDefaultsTest {
             tomcat.nodeApp("single", "processesPerApplication=\"1\"", Map.of());
             assertEquals(200, tomcat.get("/pair/env").statusCode());
             assertEquals(200, tomcat.get("/single/env").statusCode());
-            HostingTomcat.await(() -> processes(tomcat, "/pair") == 2, Duration.ofSeconds(15), "two processes of /pair");
+            Poll.until(Duration.ofSeconds(15), "two processes of /pair", () -> processes(tomcat, "/pair") == 2);
             assertEquals(1, processes(tomcat, "/single"));
 
             MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
@@ -56,7 +57,7 @@ class ValveDefaultsTest {
     @Test
     void backoffDefaultsThatContradictEachOtherFailTheValvesStart() {
         Tomcat[] started = new Tomcat[1];
-        Exception failure = assertThrows(Exception.class, () -> new HostingTomcat(valve -> {
+        Exception failure = assertThrows(Exception.class, () -> HostingTomcat.start(valve -> {
             valve.setProperty("backoffInitialDelayMs", "5000");
             valve.setProperty("backoffMaxDelayMs", "4000");
         }, tomcat -> started[0] = tomcat).close());

@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.portico.testsupport.HttpTestClient;
 
 /**
  * {@code java -jar target/portico-express.jar ARGS} as a child process, as a user runs it: stdout
@@ -32,10 +32,8 @@ final class ExpressProcess implements AutoCloseable {
     private final Path stderr;
     private final List<String> lines = new ArrayList<>();
     private final Thread reader;
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
     private final List<ProcessHandle> tracked = new ArrayList<>();
-    private String baseUrl;
+    private HttpTestClient http;
 
     private ExpressProcess(List<String> args) throws IOException {
         if (!Files.isRegularFile(JAR)) {
@@ -79,8 +77,8 @@ final class ExpressProcess implements AutoCloseable {
                 for (String line : lines) {
                     Matcher m = LISTENING.matcher(line);
                     if (m.matches()) {
-                        baseUrl = m.group(1);
-                        return baseUrl;
+                        http = new HttpTestClient(URI.create(m.group(1)), Duration.ofSeconds(90));
+                        return m.group(1);
                     }
                 }
                 long left = deadline - System.nanoTime();
@@ -125,16 +123,13 @@ final class ExpressProcess implements AutoCloseable {
         return process.pid();
     }
 
-    HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(URI.create(baseUrl).resolve(path)).timeout(Duration.ofSeconds(90)).build(),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> get(String path) {
+        return http.get(path);
     }
 
     /** GET as a browser asks: {@code Accept: text/html,…}. */
-    HttpResponse<String> browse(String path) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(URI.create(baseUrl).resolve(path)).timeout(Duration.ofSeconds(90))
-                .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8").build(),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> browse(String path) {
+        return http.get(path, "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
     }
 
     /**
@@ -167,22 +162,5 @@ final class ExpressProcess implements AutoCloseable {
         }
         tracked.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
         Files.deleteIfExists(stderr);
-    }
-
-    /** The string or number value of the first {@code "name":value} in flat JSON, or null. */
-    static String jsonField(String json, String name) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|(-?[0-9.]+)|null)").matcher(json);
-        return m.find() ? (m.group(2) != null ? m.group(2) : m.group(3)) : null;
-    }
-
-    static void await(java.util.function.BooleanSupplier condition, Duration limit, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + limit + " waiting for: " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }

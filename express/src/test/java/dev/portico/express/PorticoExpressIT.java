@@ -15,6 +15,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+
 /**
  * The shaded jar, run as a user runs it: {@code java -jar target/portico-express.jar --port 0 ...}.
  */
@@ -36,9 +39,9 @@ class PorticoExpressIT {
 
             HttpResponse<String> info = express.get("/outproc/info");
             assertEquals(200, info.statusCode(), info.body());
-            assertEquals("outOfProcess", ExpressProcess.jsonField(info.body(), "hostingModel"), info.body());
-            assertEquals("/outproc", ExpressProcess.jsonField(info.body(), "contextPath"), info.body());
-            long backend = express.track(Long.parseLong(ExpressProcess.jsonField(info.body(), "pid")));
+            assertEquals("outOfProcess", Json.field(info.body(), "hostingModel"), info.body());
+            assertEquals("/outproc", Json.field(info.body(), "contextPath"), info.body());
+            long backend = express.track(Long.parseLong(Json.field(info.body(), "pid")));
             assertNotEquals(express.pid(), backend, "the out-of-process sample runs in its own JVM");
             assertEquals(express.pid(), ProcessHandle.of(backend).flatMap(ProcessHandle::parent)
                     .map(ProcessHandle::pid).orElse(-1L), "... a child of Express");
@@ -50,8 +53,8 @@ class PorticoExpressIT {
                     "express says \"" + inLine + "\" while /inproc/ answers " + inproc.statusCode() + ": " + inproc.body());
             if (!unavailable) {
                 assertEquals(200, inproc.statusCode(), inproc.body());
-                assertEquals("inProcess", ExpressProcess.jsonField(inproc.body(), "hostingModel"), inproc.body());
-                assertEquals(Long.toString(express.pid()), ExpressProcess.jsonField(inproc.body(), "pid"),
+                assertEquals("inProcess", Json.field(inproc.body(), "hostingModel"), inproc.body());
+                assertEquals(Long.toString(express.pid()), Json.field(inproc.body(), "pid"),
                         "in-process means inside the Express JVM");
             }
 
@@ -61,7 +64,7 @@ class PorticoExpressIT {
             assertTrue(home.body().contains("<a href=\"/inproc/\">/inproc</a>"), home.body());
             assertTrue(home.body().contains("<a href=\"/outproc/\">/outproc</a>"), home.body());
             assertTrue(home.body().contains("<td>pid " + backend + "</td>"), home.body());
-            assertEquals("outproc", ExpressProcess.jsonField(express.get("/").body(), "name"), "a script gets JSON");
+            assertEquals("outproc", Json.field(express.get("/").body(), "name"), "a script gets JSON");
             // and each sample's root, in a browser, is its welcome page
             HttpResponse<String> welcome = express.browse("/outproc/");
             assertEquals(200, welcome.statusCode(), welcome.body());
@@ -72,8 +75,8 @@ class PorticoExpressIT {
             assertTrue(Files.isDirectory(base.resolve("apps/outproc/WEB-INF")), base.toString());
 
             assertEquals(0, express.terminate(STOP), express.describe());
-            ExpressProcess.await(() -> ProcessHandle.of(backend).isEmpty(), Duration.ofSeconds(5),
-                    "the WAR runner JVM " + backend + " is gone");
+            Poll.until(Duration.ofSeconds(5), "the WAR runner JVM " + backend + " is gone",
+                    () -> ProcessHandle.of(backend).isEmpty());
             assertFalse(Files.exists(base), "the temporary CATALINA_BASE is deleted: " + base);
             assertTrue(express.stdout().endsWith("Portico Express stopped."), express.describe());
         }
@@ -118,15 +121,15 @@ class PorticoExpressIT {
 
             HttpResponse<String> response = express.get("/hello-node/some/path?q=1");
             assertEquals(200, response.statusCode(), response.body());
-            assertEquals("/hello-node/some/path?q=1", ExpressProcess.jsonField(response.body(), "url"));
-            assertEquals("/hello-node", ExpressProcess.jsonField(response.body(), "pathBase"));
-            assertEquals("127.0.0.1", ExpressProcess.jsonField(response.body(), "forwardedFor"));
-            assertEquals("hello from express", ExpressProcess.jsonField(response.body(), "greeting"));
-            long backend = express.track(Long.parseLong(ExpressProcess.jsonField(response.body(), "pid")));
+            assertEquals("/hello-node/some/path?q=1", Json.field(response.body(), "url"));
+            assertEquals("/hello-node", Json.field(response.body(), "pathBase"));
+            assertEquals("127.0.0.1", Json.field(response.body(), "forwardedFor"));
+            assertEquals("hello from express", Json.field(response.body(), "greeting"));
+            long backend = express.track(Long.parseLong(Json.field(response.body(), "pid")));
 
             assertEquals(0, express.terminate(STOP), express.describe());
-            ExpressProcess.await(() -> ProcessHandle.of(backend).isEmpty(), Duration.ofSeconds(5),
-                    "node backend " + backend + " is gone");
+            Poll.until(Duration.ofSeconds(5), "node backend " + backend + " is gone",
+                    () -> ProcessHandle.of(backend).isEmpty());
         }
         // the app directory was linked, not consumed: it is still there, untouched
         assertTrue(Files.isRegularFile(app.resolve("server.js")));
@@ -155,8 +158,8 @@ class PorticoExpressIT {
             long pid = express.track(Long.parseLong(express.get("/fragile/").body()));
             assertEquals("bye", express.get("/fragile/crash").body());
             Path crashes = hooks.resolve("crashes.log");
-            ExpressProcess.await(() -> Files.exists(crashes) && read(crashes).contains("    about to fall over"),
-                    Duration.ofSeconds(20), "the example hook's crashes.log");
+            Poll.until(Duration.ofSeconds(20), "the example hook's crashes.log",
+                    () -> Files.exists(crashes) && read(crashes).contains("    about to fall over"));
             assertTrue(read(crashes).contains("crash app=fragile pid=" + pid + " exitCode=7"), read(crashes));
             assertTrue(express.stderr().contains("Portico lifecycle hooks: Weld SE container"), express.describe());
             assertEquals(0, express.terminate(STOP), express.describe());

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import dev.portico.testsupport.Poll;
+
 /**
  * The backend pool (issue 9) in the real distribution, with the Node test backend and raw-socket
  * keep-alive clients: processesPerApplication=2 with one process SIGKILLed every 1.5 s loses no
@@ -73,15 +75,9 @@ class BackendPoolIT {
 
     @AfterAll
     static void stopTomcatAndCheckItsLog() {
-        if (tomcat == null) {
-            return;
-        }
-        if (clients != null) {
-            clients.closeAll();
-        }
-        tomcat.close();
+        ChaosClients.closeAll(clients);
         // the crashes are provoked: their WARNING lines carry no stack trace and no SEVERE
-        tomcat.assertCleanLog();
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     @Test

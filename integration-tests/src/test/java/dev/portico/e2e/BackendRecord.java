@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.portico.testsupport.Json;
+
 /**
  * What a Node test backend started with {@code BACKEND_RECORD_FILE} received: one JSON line per
  * request ({@code kind} request, body (with {@code bodyLength}), upgrade or clientError — a request
@@ -50,7 +52,7 @@ final class BackendRecord {
         List<JsonNode> entries = new ArrayList<>();
         for (String line : text(tomcat, app).split("\n")) {
             if (line.endsWith("}")) {
-                entries.add(HttpTestClient.json(line));
+                entries.add(Json.tree(line));
             }
         }
         return entries;

@@ -6,24 +6,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+
+import dev.portico.testsupport.Concurrently;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
+import dev.portico.testsupport.TextWebSocket;
 
 /**
  * The clients of {@link ForwardingChaosIT}: keep-alive raw-socket clients that POST bodies and check
@@ -65,31 +61,17 @@ final class ChaosClients {
      * connection still open (which ends any blocked read or write) and fails naming the tasks that hung.
      */
     void runConcurrently(Duration hardLimit, List<Callable<Void>> tasks) {
-        ExecutorService pool = Executors.newFixedThreadPool(tasks.size());
         try {
-            List<Future<Void>> futures = pool.invokeAll(tasks, hardLimit.toMillis(), TimeUnit.MILLISECONDS);
-            List<String> failures = new ArrayList<>();
-            for (int i = 0; i < futures.size(); i++) {
-                Future<Void> future = futures.get(i);
-                if (future.isCancelled()) {
-                    failures.add("task " + i + " still running after " + hardLimit.toSeconds() + " s");
-                    continue;
-                }
-                try {
-                    future.get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failures.add("task " + i + " failed: " + e.getCause());
-                }
-            }
-            if (!failures.isEmpty()) {
-                throw new AssertionError(String.join("; ", failures));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            Concurrently.run(hardLimit, tasks);
         } finally {
             closeAll();
-            pool.shutdownNow();
+        }
+    }
+
+    /** For an {@code @AfterAll}: closes what the clients left open; nothing if there were none. */
+    static void closeAll(ChaosClients clients) {
+        if (clients != null) {
+            clients.closeAll();
         }
     }
 
@@ -135,36 +117,18 @@ final class ChaosClients {
             }
             try {
                 List<String> headers = new ArrayList<>(Arrays.asList(extraHeaders));
-                boolean hasBody = body != null;
-                if (hasBody) {
-                    headers.add(framing == Framing.CHUNKED ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length);
+                RawHttp.Body framed = null;
+                if (body != null) {
                     headers.add("Content-Type: application/octet-stream");
-                }
-                boolean expect = hasBody && expectContinue && body.length > 0;
-                if (expect) {
-                    headers.add("Expect: 100-continue");
-                }
-                connection.send(RawHttp.head(method, target, headers.toArray(String[]::new)));
-                RawHttp.Response response;
-                if (expect) {
-                    RawHttp.Head head = connection.readHead();
-                    if (head.isInterim()) {
-                        connection.send(encode(body, framing));
-                        response = connection.readResponse(method);
-                    } else {
-                        response = connection.readBody(head, method);
-                        disconnect();
-                        last502WithoutClose = false;
-                        return response;
+                    framed = framing == Framing.CHUNKED ? RawHttp.Body.chunked(body, 1 + (body.length * 7 + 13) % 16_384)
+                            : RawHttp.Body.sized(body);
+                    if (expectContinue && body.length > 0) {
+                        framed = framed.expectingContinue();
                     }
-                } else {
-                    if (hasBody) {
-                        connection.send(encode(body, framing));
-                    }
-                    response = connection.readResponse(method);
                 }
-                last502WithoutClose = response.status() == 502 && !response.closesConnection();
-                if (response.closesConnection()) {
+                RawHttp.Response response = connection.exchange(method, target, framed, headers.toArray(String[]::new));
+                last502WithoutClose = response.status() == 502 && connection.reusable();
+                if (!connection.reusable()) {
                     disconnect();
                 }
                 return response;
@@ -173,14 +137,6 @@ final class ChaosClients {
                 last502WithoutClose = false;
                 throw e;
             }
-        }
-
-        private byte[] encode(byte[] body, Framing framing) {
-            if (framing == Framing.CONTENT_LENGTH) {
-                return body;
-            }
-            int chunkSize = 1 + (body.length * 7 + 13) % 16_384;
-            return RawHttp.chunked(body, chunkSize);
         }
 
         void disconnect() {
@@ -260,7 +216,7 @@ final class ChaosClients {
             if (response.status() != 200) {
                 tally.count("status" + response.status());
                 tally.lost(what + ": " + response + " " + abbreviate(response.text()));
-            } else if (!isModulo251(response.body(), bytes)) {
+            } else if (!TestBodies.isModulo251(response.body(), bytes)) {
                 tally.corrupted(what + ": " + response.body().length + " bytes, not the pattern");
             } else {
                 tally.ok();
@@ -268,24 +224,6 @@ final class ChaosClients {
         } catch (IOException e) {
             tally.lost(what + ": " + e + (reusing ? " (on a reused keep-alive connection)" : ""));
         }
-    }
-
-    private static boolean isModulo251(byte[] body, int length) {
-        if (body.length != length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if ((body[i] & 0xff) != i % 251) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    static byte[] randomBody(int length, long seed) {
-        byte[] body = new byte[length];
-        new SplittableRandom(seed).nextBytes(body);
-        return body;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -393,32 +331,30 @@ final class ChaosClients {
     void webSocket(LossTally tally, String app, String tag, int messages, boolean drop, boolean dropMidMessage) {
         String what = "websocket " + tag + (drop ? " (dropped)" : "");
         tally.sent();
-        EchoListener listener = new EchoListener();
-        WebSocket socket;
+        TextWebSocket session;
         try {
-            socket = webSocketClient.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/" + app + "/ws-echo"), listener)
-                    .get(10, TimeUnit.SECONDS);
+            session = TextWebSocket.open(webSocketClient, URI.create("ws://127.0.0.1:" + port + "/" + app + "/ws-echo"),
+                    Duration.ofSeconds(10), Duration.ofSeconds(5));
         } catch (Exception e) {
             tally.lost(what + ": handshake failed: " + e);
             return;
         }
-        AutoCloseable closer = socket::abort;
+        AutoCloseable closer = session::abort;
         open.add(closer);
         try {
             for (int i = 0; i < messages; i++) {
                 String message = tag + " message " + i + " " + "x".repeat(i * 37 % 500);
-                socket.sendText(message, true).get(5, TimeUnit.SECONDS);
+                session.send(message);
                 if (drop && dropMidMessage && i == messages - 1) {
-                    socket.abort();
+                    session.abort();
                     tally.count("wsDropped");
                     tally.ok();
                     return;
                 }
-                String echo = listener.messages.poll(5, TimeUnit.SECONDS);
+                String echo = session.poll();
                 if (echo == null) {
-                    tally.lost(what + ": no echo of message " + i + (listener.closed.isDone()
-                            ? " (closed: " + listener.closed.getNow(null) + ")" : ""));
+                    tally.lost(what + ": no echo of message " + i + (session.ended().isDone()
+                            ? " (closed: " + session.ended().getNow(null) + ")" : ""));
                     return;
                 }
                 if (!echo.equals(message)) {
@@ -427,13 +363,13 @@ final class ChaosClients {
                 }
             }
             if (drop) {
-                socket.abort();
+                session.abort();
                 tally.count("wsDropped");
                 tally.ok();
                 return;
             }
-            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
-            String closed = listener.closed.get(5, TimeUnit.SECONDS);
+            session.close();
+            String closed = session.ended().get(5, TimeUnit.SECONDS);
             tally.count("wsClosedCleanly");
             tally.ok();
             if (!closed.startsWith("1000")) {
@@ -443,35 +379,7 @@ final class ChaosClients {
             tally.lost(what + ": " + e);
         } finally {
             open.remove(closer);
-            socket.abort();
-        }
-    }
-
-    private static final class EchoListener implements WebSocket.Listener {
-        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
-        final CompletableFuture<String> closed = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                messages.add(partial.toString());
-                partial.setLength(0);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode + " " + reason);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.complete("error " + error);
+            session.abort();
         }
     }
 

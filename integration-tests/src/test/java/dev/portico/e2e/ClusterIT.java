@@ -17,6 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.FreePort;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+
 /**
  * Two Tomcat distributions on loopback in one cluster (SimpleTcpCluster on the Engine, static
  * membership, DeltaManager): a {@code <distributable/>} WAR's session follows the user from one
@@ -102,7 +106,7 @@ class ClusterIT {
         for (String app : List.of("/shared", "/sharedin")) {
             HttpResponse<String> created = first.http().get(app + "/session");
             assertEquals(200, created.statusCode(), app + ": " + created.body());
-            String sessionId = HttpTestClient.json(created.body()).path("sessionId").asText();
+            String sessionId = Json.tree(created.body()).path("sessionId").asText();
             assertNotNull(sessionId);
             assertEquals(1, count(created), app);
             awaitCount(second, app, sessionId, 2);
@@ -120,7 +124,7 @@ class ClusterIT {
     void aRecycledInProcessAppStaysInTheClusterWhenItsGenerationsOverlap() throws Exception {
         String app = "/sharedin";
         HttpResponse<String> created = first.http().get(app + "/session");
-        String sessionId = HttpTestClient.json(created.body()).path("sessionId").asText();
+        String sessionId = Json.tree(created.body()).path("sessionId").asText();
         awaitCount(second, app, sessionId, 2);
 
         long registrations = lines(first, "Register manager [localhost#/sharedin]");
@@ -178,6 +182,6 @@ class ClusterIT {
     }
 
     private static int count(HttpResponse<String> response) {
-        return HttpTestClient.json(response.body()).path("count").asInt();
+        return Json.tree(response.body()).path("count").asInt();
     }
 }

@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.portico.testsupport.Json;
+
 /** What the Node backend's /echo saw: method, full path, query, headers (lower-case names). */
 public record EchoedRequest(JsonNode json) {
 
     public static EchoedRequest parse(String body) {
-        return new EchoedRequest(HttpTestClient.json(body));
+        return new EchoedRequest(Json.tree(body));
     }
 
     public String method() {

@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.portico.e2e.ChaosClients.Deadline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +19,11 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * Forwarding that never loses a request (issue 8): concurrent keep-alive clients, bodies of every
@@ -74,14 +76,8 @@ class ForwardingChaosIT {
 
     @AfterAll
     static void stopTomcatAndCheckItsLog() {
-        if (tomcat == null) {
-            return;
-        }
-        if (clients != null) {
-            clients.closeAll();
-        }
-        tomcat.close();
-        tomcat.assertCleanLog();
+        ChaosClients.closeAll(clients);
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     private static PorticoXml killable() {
@@ -111,7 +107,7 @@ class ForwardingChaosIT {
                         ChaosClients.Framing framing = ((i / 3 + id) % 2 == 0)
                                 ? ChaosClients.Framing.CONTENT_LENGTH : ChaosClients.Framing.CHUNKED;
                         boolean expect = i % 3 == 0;
-                        byte[] body = ChaosClients.randomBody(size, id * 1_000_003L + i);
+                        byte[] body = TestBodies.random(size, id * 1_000_003L + i);
                         tally.count(size > 4096 ? "over4KiB" : "upTo4KiB");
                         if (size == ONE_MEGABYTE) {
                             tally.count("oneMegabyte");
@@ -185,7 +181,7 @@ class ForwardingChaosIT {
                                     false, false);
                         } else {
                             int size = random.nextInt(20_000);
-                            clients.mirror(keepAlive, tally, "chaos", tag, ChaosClients.randomBody(size, random.nextLong()),
+                            clients.mirror(keepAlive, tally, "chaos", tag, TestBodies.random(size, random.nextLong()),
                                     i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
                                     false, false);
                         }
@@ -290,7 +286,7 @@ class ForwardingChaosIT {
                 SplittableRandom random = new SplittableRandom(17_000 + id);
                 try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
                     for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                        byte[] body = ChaosClients.randomBody(1 + random.nextInt(64 * 1024), random.nextLong());
+                        byte[] body = TestBodies.random(1 + random.nextInt(64 * 1024), random.nextLong());
                         clients.mirror(keepAlive, posts, app, "p" + id + "-" + i, body,
                                 i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
                                 false, true);
@@ -339,7 +335,7 @@ class ForwardingChaosIT {
         LossTally tally = new LossTally("5 keep-alive honesty after a 502 (backend drops the connection / is killed)");
         for (int i = 0; i < 10; i++) {
             try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
-                byte[] body = ChaosClients.randomBody(2_000 + i * 500, i);
+                byte[] body = TestBodies.random(2_000 + i * 500, i);
                 connection.send(RawHttp.head("POST", "/honest/drop?i=" + i, "Content-Length: " + body.length), body);
                 checkHonesty(tally, connection, "POST to a backend that closes the connection #" + i, null);
             }
@@ -348,7 +344,7 @@ class ForwardingChaosIT {
         int[] uploadSizes = {64 * 1024, 256 * 1024, ONE_MEGABYTE, 3 * ONE_MEGABYTE};
         for (int i = 0; i < uploadSizes.length * 2; i++) {
             boolean chunked = i % 2 == 1;
-            byte[] body = ChaosClients.randomBody(uploadSizes[i / 2], 50 + i);
+            byte[] body = TestBodies.random(uploadSizes[i / 2], 50 + i);
             try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
                 byte[] head = RawHttp.head("POST", "/honest/drop?upload=" + i,
                         chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length);
@@ -359,7 +355,7 @@ class ForwardingChaosIT {
         }
         for (int i = 0; i < 4; i++) {
             try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
-                byte[] body = ChaosClients.randomBody(10_000, 100 + i);
+                byte[] body = TestBodies.random(10_000, 100 + i);
                 String marker = "killme-" + i;
                 connection.send(RawHttp.head("POST", "/honest/hang?m=" + marker, "Content-Length: " + body.length), body);
                 Poll.until(Duration.ofSeconds(5), "the backend of /honest to receive " + marker,

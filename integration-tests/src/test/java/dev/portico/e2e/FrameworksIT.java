@@ -21,10 +21,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import dev.portico.testsupport.Json;
 
 /**
  * The recipes of docs/frameworks.md, each hosted behind the real Tomcat distribution with the
@@ -58,40 +59,22 @@ class FrameworksIT {
         python = E2eSettings.runs("gunicorn", "--version") && E2eSettings.runs("uvicorn", "--version")
                 && E2eSettings.runs("/usr/bin/python3", "-c", "import flask, starlette");
         if (python) {
-            copyInto("flask", frameworks.resolve("flask"));
-            tomcat.writeApp("flask", AppFile.of("portico.xml", """
-                    <portico processPath="gunicorn" arguments="--bind 127.0.0.1:%PORTICO_PORT% --workers 2 app:app">
-                      <environmentVariables>
-                        <environmentVariable name="SCRIPT_NAME" value="%PORTICO_PATH_BASE%"/>
-                      </environmentVariables>
-                    </portico>
-                    """));
-            copyInto("starlette", frameworks.resolve("starlette"));
-            tomcat.writeApp("starlette", AppFile.of("portico.xml", """
+            tomcat.installApp("flask", frameworks.resolve("flask"), gunicorn("", "127.0.0.1:%PORTICO_PORT%"));
+            tomcat.installApp("starlette", frameworks.resolve("starlette"), porticoXml("""
                     <portico processPath="uvicorn" arguments="--host 127.0.0.1 --port %PORTICO_PORT% app:app"/>
                     """));
             // the same apps on a Unix domain socket (transport="unix"), as docs/frameworks.md gives them
-            copyInto("flask-unix", frameworks.resolve("flask"));
-            tomcat.writeApp("flask-unix", AppFile.of("portico.xml", """
-                    <portico processPath="gunicorn" transport="unix" arguments="--bind unix:%PORTICO_SOCKET% --workers 2 app:app">
-                      <environmentVariables>
-                        <environmentVariable name="SCRIPT_NAME" value="%PORTICO_PATH_BASE%"/>
-                      </environmentVariables>
-                    </portico>
-                    """));
-            copyInto("starlette-unix", frameworks.resolve("starlette"));
-            tomcat.writeApp("starlette-unix", AppFile.of("portico.xml", """
+            tomcat.installApp("flask-unix", frameworks.resolve("flask"), gunicorn(" transport=\"unix\"", "unix:%PORTICO_SOCKET%"));
+            tomcat.installApp("starlette-unix", frameworks.resolve("starlette"), porticoXml("""
                     <portico processPath="uvicorn" transport="unix" arguments="--uds %PORTICO_SOCKET% --forwarded-allow-ips * app:app"/>
                     """));
         }
         expressInstalled = Files.isDirectory(frameworks.resolve("express/node_modules/express"));
         if (expressInstalled) {
-            copyInto("express", frameworks.resolve("express"));
-            tomcat.writeApp("express", AppFile.of("portico.xml", """
+            tomcat.installApp("express", frameworks.resolve("express"), porticoXml("""
                     <portico processPath="node" arguments="app.js"/>
                     """));
-            copyInto("express-unix", frameworks.resolve("express"));
-            tomcat.writeApp("express-unix", AppFile.of("portico.xml", """
+            tomcat.installApp("express-unix", frameworks.resolve("express"), porticoXml("""
                     <portico processPath="node" arguments="app.js" transport="unix"/>
                     """));
         }
@@ -104,35 +87,31 @@ class FrameworksIT {
                 + JVM_START.toSeconds() + "\" arguments=\"" + spring + "\"/>\n"));
         Path war = E2eSettings.sampleWar();
         tomcat.installApp("war", war);
-        tomcat.installApp("war-oop", war);
-        tomcat.writeApp("war-oop", AppFile.of("WEB-INF/portico.xml", "<portico hostingModel=\"outOfProcess\" startupTimeLimit=\""
-                + JVM_START.toSeconds() + "\" jvmOptions=\"-XX:TieredStopAtLevel=1 -Xmx128m\"/>\n"));
+        tomcat.installApp("war-oop", war, PorticoXml.warRunner(JVM_START).asWarFile());
         tomcat.start();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(keystore.clientContext())
                 .connectTimeout(Duration.ofSeconds(30)).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    @AfterAll
-    static void stopTomcat() {
-        if (tomcat != null) {
-            tomcat.close();
-            tomcat.assertCleanLog();
-        }
-        System.out.println("first request (process start included), ms: " + FIRST_REQUEST_MILLIS);
+    private static AppFile porticoXml(String xml) {
+        return AppFile.of("portico.xml", xml);
     }
 
-    private static void copyInto(String app, Path source) throws IOException {
-        Path target = tomcat.appDir(app);
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Path to = target.resolve(source.relativize(file).toString());
-                if (Files.isDirectory(file)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(file, to);
-                }
-            }
-        }
+    /** Flask under gunicorn, bound to {@code bind}, told its path base in SCRIPT_NAME (docs/frameworks.md). */
+    private static AppFile gunicorn(String transportAttribute, String bind) {
+        return porticoXml("""
+                <portico processPath="gunicorn"%s arguments="--bind %s --workers 2 app:app">
+                  <environmentVariables>
+                    <environmentVariable name="SCRIPT_NAME" value="%%PORTICO_PATH_BASE%%"/>
+                  </environmentVariables>
+                </portico>
+                """.formatted(transportAttribute, bind));
+    }
+
+    @AfterAll
+    static void stopTomcat() {
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
+        System.out.println("first request (process start included), ms: " + FIRST_REQUEST_MILLIS);
     }
 
     @Test
@@ -239,7 +218,7 @@ class FrameworksIT {
         HttpResponse<String> response = get(uri);
         FIRST_REQUEST_MILLIS.put(app, (System.nanoTime() - start) / 1_000_000);
         assertEquals(200, response.statusCode(), app + ": " + response.body());
-        return HttpTestClient.json(response.body());
+        return Json.tree(response.body());
     }
 
     private static HttpResponse<String> get(URI uri) {
@@ -284,7 +263,7 @@ class FrameworksIT {
             if (answer.toLowerCase().contains("transfer-encoding: chunked")) {
                 body = dechunk(body);
             }
-            View seen = view(app, HttpTestClient.json(body));
+            View seen = view(app, Json.tree(body));
             assertEquals(host, seen.host(), app + " sees the client's Host over HTTP/1.1 too");
             assertEquals("http", seen.scheme(), app);
             return seen;

@@ -21,6 +21,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.FreePort;
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Json;
+
 /**
  * The front's security as a WAR sees it, in the real distribution: the same sample WAR with the
  * same {@code <security-constraint>}s deployed by Tomcat from {@code webapps/}, hosted in-process
@@ -84,21 +88,17 @@ class FrontSecurityIT {
                 .inHost("<Valve className=\"org.apache.catalina.authenticator.SingleSignOn\"/>").create();
         AppFile basicWebXml = AppFile.of("WEB-INF/web.xml", BASIC_WEB_XML);
         tomcat.installWebapp("basic", sample, basicWebXml);
-        tomcat.installApp("basicin", sample);
-        tomcat.writeApp("basicin", basicWebXml);
-        tomcat.installApp("basicout", sample);
-        tomcat.writeApp("basicout", basicWebXml, outOfProcess()
+        tomcat.installApp("basicin", sample, basicWebXml);
+        tomcat.installApp("basicout", sample, basicWebXml, outOfProcess()
                 .attribute("authMethod", "BASIC")
                 .attribute("forwardPrincipal", "true")
                 .asFile());
         AppFile formWebXml = AppFile.of("WEB-INF/web.xml", FORM_WEB_XML);
         tomcat.installWebapp("form", sample, formWebXml, LOGIN_PAGE, ERROR_PAGE);
-        tomcat.installApp("formin", sample);
-        tomcat.writeApp("formin", formWebXml, LOGIN_PAGE, ERROR_PAGE);
+        tomcat.installApp("formin", sample, formWebXml, LOGIN_PAGE, ERROR_PAGE);
         tomcat.installWebapp("cert", sample);
         tomcat.installApp("certin", sample);
-        tomcat.installApp("certout", sample);
-        tomcat.writeApp("certout", outOfProcess().asFile());
+        tomcat.installApp("certout", sample, outOfProcess().asFile());
         tomcat.start();
         http = tomcat.http();
         // the out-of-process apps preload; wait for both children once, with a start-sized timeout
@@ -110,19 +110,14 @@ class FrontSecurityIT {
     }
 
     private static PorticoXml outOfProcess() {
-        return PorticoXml.empty()
-                .attribute("hostingModel", "outOfProcess")
+        return PorticoXml.warRunner(CHILD_JVM_START)
                 .attribute("jvmOptions", "-Xmx96m -XX:TieredStopAtLevel=1")
-                .attribute("startupTimeLimit", Long.toString(CHILD_JVM_START.toSeconds()))
                 .attribute("preloadEnabled", "true");
     }
 
     @AfterAll
     static void stopTomcat() {
-        if (tomcat != null) {
-            tomcat.close();
-            tomcat.assertCleanLog();
-        }
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     @Test
@@ -136,7 +131,7 @@ class FrontSecurityIT {
 
             HttpResponse<String> alice = http.get(app + "/info?roles=user,admin", "Authorization", basic("alice", "secret"));
             assertEquals(200, alice.statusCode(), app + ": " + alice.body());
-            JsonNode info = HttpTestClient.json(alice.body());
+            JsonNode info = Json.tree(alice.body());
             assertEquals("alice", info.path("principal").asText(), app);
             assertTrue(info.path("inRole").path("user").asBoolean(), app + ": alice is in role user");
             assertEquals(false, info.path("inRole").path("admin").asBoolean(), app + ": alice is not an admin");
@@ -145,7 +140,7 @@ class FrontSecurityIT {
                     app + ": /session needs role admin");
             HttpResponse<String> bob = http.get(app + "/session", "Authorization", basic("bob", "secret"));
             assertEquals(200, bob.statusCode(), app + ": bob is an admin; " + bob.body());
-            JsonNode bobInfo = HttpTestClient.json(http.get(app + "/info?roles=admin", "Authorization",
+            JsonNode bobInfo = Json.tree(http.get(app + "/info?roles=admin", "Authorization",
                     basic("bob", "secret")).body());
             assertTrue(bobInfo.path("inRole").path("admin").asBoolean(), app + ": bob is in role admin");
         }
@@ -158,7 +153,7 @@ class FrontSecurityIT {
             String[] forged = {"Authorization", basic("alice", "secret"), "X-Portico-Principal", "bob",
                 "X-Portico-Roles", "admin", "X-Portico-Client-Cert", forgedCertificate};
             assertEquals(403, http.get(app + "/session", forged).statusCode(), app + ": forged roles count for nothing");
-            JsonNode info = HttpTestClient.json(http.get(app + "/info?roles=admin", forged).body());
+            JsonNode info = Json.tree(http.get(app + "/info?roles=admin", forged).body());
             assertEquals("alice", info.path("principal").asText(), app);
             assertEquals(false, info.path("inRole").path("admin").asBoolean(), app);
             assertTrue(info.path("clientCertificate").isNull(), app + ": " + info);
@@ -184,7 +179,7 @@ class FrontSecurityIT {
             assertEquals(app + "/info", URI.create(accepted.headers().firstValue("Location").orElseThrow()).getPath(), app);
             HttpResponse<String> page = send(browser, get(app + "/info"));
             assertEquals(200, page.statusCode(), app);
-            JsonNode info = HttpTestClient.json(page.body());
+            JsonNode info = Json.tree(page.body());
             assertEquals("alice", info.path("principal").asText(), app);
             assertEquals("FORM", info.path("authType").asText(), app);
         }
@@ -201,14 +196,14 @@ class FrontSecurityIT {
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
         send(browser, get("/form/info"));
         assertEquals(303, send(browser, login("/form", "alice", "secret")).statusCode());
-        JsonNode inProcess = HttpTestClient.json(send(browser, get("/formin/info")).body());
+        JsonNode inProcess = Json.tree(send(browser, get("/formin/info")).body());
         assertEquals("alice", inProcess.path("principal").asText(), "signed in at /form, known at /formin");
 
         HttpClient other = HttpClient.newBuilder().cookieHandler(new CookieManager())
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
         send(other, get("/formin/info"));
         assertEquals(303, send(other, login("/formin", "alice", "secret")).statusCode());
-        assertEquals("alice", HttpTestClient.json(send(other, get("/formin/info")).body()).path("principal").asText());
+        assertEquals("alice", Json.tree(send(other, get("/formin/info")).body()).path("principal").asText());
         assertTrue(send(other, get("/form/info")).body().contains("j_security_check"),
                 "signed in at /formin only: /form still asks");
     }
@@ -218,10 +213,10 @@ class FrontSecurityIT {
         HttpClient withCertificate = tlsClient(certificates.clientContext(true));
         HttpClient withoutCertificate = tlsClient(certificates.clientContext(false));
         for (String app : CERT_APPS) {
-            JsonNode info = HttpTestClient.json(send(withCertificate, https(app + "/info")).body());
+            JsonNode info = Json.tree(send(withCertificate, https(app + "/info")).body());
             assertEquals("CN=portico-client,O=Portico Tests", info.path("clientCertificate").asText(), app + ": " + info);
             assertEquals("https", info.path("scheme").asText(), app);
-            JsonNode anonymous = HttpTestClient.json(send(withoutCertificate, https(app + "/info")).body());
+            JsonNode anonymous = Json.tree(send(withoutCertificate, https(app + "/info")).body());
             assertTrue(anonymous.path("clientCertificate").isNull(), app + ": " + anonymous);
         }
     }
@@ -233,7 +228,7 @@ class FrontSecurityIT {
         for (String app : CERT_APPS) {
             JsonNode plain = http.getJson(app + "/info", "X-Portico-Client-Cert", forged, "X_Portico_Client_Cert", forged);
             assertTrue(plain.path("clientCertificate").isNull(), app + " over http: " + plain);
-            JsonNode tls = HttpTestClient.json(send(withoutCertificate, HttpRequest.newBuilder(httpsUri(app + "/info"))
+            JsonNode tls = Json.tree(send(withoutCertificate, HttpRequest.newBuilder(httpsUri(app + "/info"))
                     .header("X-Portico-Client-Cert", forged).timeout(HttpTestClient.DEFAULT_TIMEOUT).build()).body());
             assertTrue(tls.path("clientCertificate").isNull(), app + " over https without a certificate: " + tls);
         }

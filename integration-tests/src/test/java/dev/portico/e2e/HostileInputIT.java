@@ -21,6 +21,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
+
 /**
  * Hostile input over a raw socket to the front (issue 8): request smuggling and malformed framing,
  * forwarded-header spoofing in every spelling, the reserved {@code /.portico/} path and path-escape
@@ -58,15 +61,11 @@ class HostileInputIT {
 
     @AfterAll
     static void stopTomcatAndCheckItsLog() {
-        if (tomcat == null) {
-            return;
-        }
         System.out.println("[hostile] attack variants tried in all: " + VARIANTS.get());
-        tomcat.close();
         // Tomcat's own note on the first malformed request head and the first invalid Host a
         // processor meets (INFO with the parser's exception; each processor notes its first one, so
         // which of the two appear depends on which pooled processor got the attack)
-        tomcat.assertCleanLog("Http11Processor.service Error parsing HTTP request header",
+        TomcatDistribution.closeAndAssertCleanLog(tomcat, "Http11Processor.service Error parsing HTTP request header",
                 "AbstractProcessor.parseHost The host \\[.*\\] is not valid");
     }
 
@@ -280,40 +279,26 @@ class HostileInputIT {
         // NUL and other bytes
         list.add("NUL in a header value", Expect.REFUSE, 0, false, id -> get(id, "X-A: a\u0000b"));
         list.add("NUL in a header name", Expect.REFUSE, 0, false, id -> get(id, "X\u0000A: b"));
-        list.add("NUL in the path", Expect.REFUSE, 0, false, id -> "GET /rec/ec\u0000ho?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        list.add("%00 in the path", Expect.REFUSE, 0, false, id -> "GET /rec/echo%00x?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        list.add("%2f in the path", Expect.REFUSE, 0, false, id -> "GET /rec/x%2fecho?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        list.add("%2F in the path", Expect.REFUSE, 0, false, id -> "GET /rec%2Fecho?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        list.add("bad percent-encoding %zz", Expect.REFUSE, 0, false, id -> "GET /rec/echo%zz?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        list.add("overlong UTF-8 dots %c0%ae", Expect.REFUSE, 0, false, id -> "GET /rec/%c0%ae%c0%ae/rec/echo?attack=" + id
-                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        refusedTarget(list, "NUL in the path", "/rec/ec\u0000ho");
+        refusedTarget(list, "%00 in the path", "/rec/echo%00x");
+        refusedTarget(list, "%2f in the path", "/rec/x%2fecho");
+        refusedTarget(list, "%2F in the path", "/rec%2Fecho");
+        refusedTarget(list, "bad percent-encoding %zz", "/rec/echo%zz");
+        refusedTarget(list, "overlong UTF-8 dots %c0%ae", "/rec/%c0%ae%c0%ae/rec/echo");
         list.add("DEL byte in a header value", Expect.REFUSE, 0, false, id -> get(id, "X-A: a\u007fb"));
         // chunk sizes and bodies
-        list.add("oversized chunk size", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n" + smuggled(id));
-        list.add("chunk size 2^63", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "8000000000000000\r\nhello\r\n0\r\n\r\n" + smuggled(id));
-        list.add("negative chunk size", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "-5\r\nhello\r\n0\r\n\r\n" + smuggled(id));
-        list.add("non-hex chunk size", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "zz\r\nhello\r\n0\r\n\r\n" + smuggled(id));
-        list.add("chunk size with a leading 0x", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "0x5\r\nhello\r\n0\r\n\r\n" + smuggled(id));
-        list.add("chunk data without its CRLF", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "5\r\nhelloXX0\r\n\r\n" + smuggled(id));
-        list.add("chunk data longer than its size", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "3\r\nhello\r\n0\r\n\r\n" + smuggled(id));
+        refusedChunked(list, "oversized chunk size", "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n");
+        refusedChunked(list, "chunk size 2^63", "8000000000000000\r\nhello\r\n0\r\n\r\n");
+        refusedChunked(list, "negative chunk size", "-5\r\nhello\r\n0\r\n\r\n");
+        refusedChunked(list, "non-hex chunk size", "zz\r\nhello\r\n0\r\n\r\n");
+        refusedChunked(list, "chunk size with a leading 0x", "0x5\r\nhello\r\n0\r\n\r\n");
+        refusedChunked(list, "chunk data without its CRLF", "5\r\nhelloXX0\r\n\r\n");
+        refusedChunked(list, "chunk data longer than its size", "3\r\nhello\r\n0\r\n\r\n");
         list.add("chunk size line with bare LF", Expect.REFUSE_OR_FORWARD, 5, false, id -> post(id,
                 "Transfer-Encoding: chunked") + "5\nhello\r\n0\r\n\r\n");
         list.add("chunk extension", Expect.REFUSE_OR_FORWARD, 5, false, id -> post(id, "Transfer-Encoding: chunked")
                 + "5;name=value\r\nhello\r\n0\r\n\r\n");
-        list.add("chunk extension with a quoted CRLF", Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked")
-                + "5;a=\"\r\n\"\r\nhello\r\n0\r\n\r\n" + smuggled(id));
+        refusedChunked(list, "chunk extension with a quoted CRLF", "5;a=\"\r\n\"\r\nhello\r\n0\r\n\r\n");
         list.add("trailer field after the last chunk", Expect.REFUSE_OR_FORWARD, 5, false, id -> post(id,
                 "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\nX-Trailer: a\r\n\r\n");
         list.add("trailer Content-Length smuggling", Expect.REFUSE_OR_FORWARD, 5, false, id -> post(id,
@@ -364,6 +349,16 @@ class HostileInputIT {
     private static String get(String id, String... headerLines) {
         return "GET /rec/echo?attack=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + String.join("\r\n", headerLines) + "\r\n\r\n";
+    }
+
+    /** A GET of {@code path} (the attack's id in its query), which the front must refuse. */
+    private static void refusedTarget(AttackList list, String name, String path) {
+        list.add(name, Expect.REFUSE, 0, false, id -> "GET " + path + "?attack=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    }
+
+    /** A chunked POST with a bad {@code body}, which the front must refuse, and a request smuggled after it. */
+    private static void refusedChunked(AttackList list, String name, String body) {
+        list.add(name, Expect.REFUSE, 0, false, id -> post(id, "Transfer-Encoding: chunked") + body + smuggled(id));
     }
 
     private static String smuggled(String id) {

@@ -1,7 +1,6 @@
 package dev.portico.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -9,17 +8,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * HTTP/2 at the front (issue 10, item 7): Tomcat's {@code Http2Protocol} on the HTTP connector
@@ -44,12 +43,7 @@ class Http2FrontIT {
         tomcat.writeApp("h2", PorticoXml.nodeBackend().attribute("requestTimeout", "00:00:30").asFile());
         Path sample = E2eSettings.sampleWar();
         tomcat.installApp("inproc", sample);
-        tomcat.installApp("outproc", sample);
-        tomcat.writeApp("outproc", AppFile.of("WEB-INF/portico.xml", PorticoXml.empty()
-                .attribute("hostingModel", "outOfProcess")
-                .attribute("jvmOptions", "-Xmx128m -XX:TieredStopAtLevel=1")
-                .attribute("startupTimeLimit", Long.toString(CHILD_JVM_START.toSeconds()))
-                .render()));
+        tomcat.installApp("outproc", sample, PorticoXml.warRunner(CHILD_JVM_START).asWarFile());
         tomcat.installWebapp("plain", sample);
         tomcat.start();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(keystore.clientContext())
@@ -58,10 +52,7 @@ class Http2FrontIT {
 
     @AfterAll
     static void stopTomcat() {
-        if (tomcat != null) {
-            tomcat.close();
-            tomcat.assertCleanLog();
-        }
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     private static URI h2c(String path) {
@@ -124,7 +115,7 @@ class Http2FrontIT {
         assertEquals(HttpClient.Version.HTTP_2, response.version());
         EchoedRequest echo = EchoedRequest.parse(response.body());
         assertEquals(body.length, echo.bodyLength());
-        assertEquals(sha256(body), echo.bodySha256());
+        assertEquals(TestBodies.sha256(body), echo.bodySha256());
     }
 
     @Test
@@ -158,7 +149,7 @@ class Http2FrontIT {
                 HttpResponse<String> response = get(URI.create(base + "/info"));
                 assertEquals(200, response.statusCode(), base + ": " + response.body());
                 assertEquals(HttpClient.Version.HTTP_2, response.version(), base.toString());
-                JsonNode info = HttpTestClient.json(response.body());
+                JsonNode info = Json.tree(response.body());
                 boolean tls = base.getScheme().equals("https");
                 assertEquals(base.getScheme(), info.path("scheme").asText(), base + ": " + info);
                 assertEquals(tls, info.path("secure").asBoolean(), base + ": " + info);
@@ -175,9 +166,5 @@ class Http2FrontIT {
                         base.toString());
             }
         }
-    }
-
-    private static String sha256(byte[] bytes) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }

@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.http.HttpClient;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,6 +20,11 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TextWebSocket;
 
 /**
  * In-process hosting in the real Tomcat distribution: the sample WAR installed twice into
@@ -55,13 +57,8 @@ class InProcessHostingIT {
         sample = E2eSettings.sampleWar();
         tomcat = TomcatDistribution.named("inprocess").create();
         tomcat.installApp("inproc", sample);
-        tomcat.installApp("outproc", sample);
-        tomcat.writeApp("outproc", AppFile.of("WEB-INF/portico.xml", PorticoXml.empty()
-                .attribute("hostingModel", "outOfProcess")
-                .attribute("jvmOptions", "-Xmx128m -XX:TieredStopAtLevel=1")
-                .attribute("startupTimeLimit", Long.toString(CHILD_JVM_START.toSeconds()))
-                .attribute("shutdownTimeLimit", "10")
-                .render()));
+        tomcat.installApp("outproc", sample,
+                PorticoXml.warRunner(CHILD_JVM_START).attribute("shutdownTimeLimit", "10").asWarFile());
         // a WAR that cannot start: its listener class does not exist
         tomcat.writeApp("broken", AppFile.of("WEB-INF/web.xml", """
                 <?xml version="1.0" encoding="UTF-8"?>
@@ -77,13 +74,9 @@ class InProcessHostingIT {
 
     @AfterAll
     static void stopTomcat() {
-        if (tomcat == null) {
-            return;
-        }
-        // close() stops Tomcat and fails if any process of it (the WAR runner's JVM) is left
-        tomcat.close();
-        // provoked: the WAR "broken" whose listener class does not exist fails to start (500.30)
-        tomcat.assertCleanLog(BROKEN_WAR_RECORDS);
+        // close() fails if any process of Tomcat (the WAR runner's JVM) is left; provoked in the log:
+        // the WAR "broken" whose listener class does not exist fails to start (500.30)
+        TomcatDistribution.closeAndAssertCleanLog(tomcat, BROKEN_WAR_RECORDS);
         if (childPid > 0) {
             assertFalse(ProcessHandle.of(childPid).map(ProcessHandle::isAlive).orElse(false),
                     "the out-of-process app's JVM " + childPid + " is gone with Tomcat");
@@ -108,7 +101,7 @@ class InProcessHostingIT {
         HttpResponse<String> response = http.send(http.request("/outproc/info")
                 .timeout(CHILD_JVM_START.plusSeconds(10)).build());
         assertEquals(200, response.statusCode(), response.body() + "\n" + tomcat.logTail());
-        JsonNode info = HttpTestClient.json(response.body());
+        JsonNode info = Json.tree(response.body());
         assertEquals("outOfProcess", info.path("hostingModel").asText(), info.toString());
         childPid = info.path("pid").asLong();
         assertNotEquals(tomcat.tomcatPid(), childPid, "another JVM");
@@ -139,7 +132,7 @@ class InProcessHostingIT {
                 () -> new AssertionError("no Set-Cookie: " + first.headers().map()));
         assertTrue(setCookie.contains("Path=/inproc"), setCookie);
         String cookie = setCookie.split(";", 2)[0];
-        JsonNode one = HttpTestClient.json(first.body());
+        JsonNode one = Json.tree(first.body());
         JsonNode two = http.getJson("/inproc/session", "Cookie", cookie);
         JsonNode three = http.getJson("/inproc/session", "Cookie", cookie);
         assertEquals(1, one.path("count").asInt());
@@ -167,7 +160,7 @@ class InProcessHostingIT {
         HttpResponse<String> outproc = http.send(http.request("/outproc/info")
                 .timeout(CHILD_JVM_START.plusSeconds(10)).build());
         assertEquals(200, outproc.statusCode(), outproc.body());
-        assertEquals("outOfProcess", HttpTestClient.json(outproc.body()).path("hostingModel").asText());
+        assertEquals("outOfProcess", Json.tree(outproc.body()).path("hostingModel").asText());
         HttpResponse<String> root = http.get("/index.html");
         assertEquals(200, root.statusCode());
         assertTrue(root.body().contains("plain tomcat root"), root.body());
@@ -190,7 +183,7 @@ class InProcessHostingIT {
         tomcat.deleteAppFile("inproc", "app_offline.htm");
         HttpResponse<String> back = Poll.until(Duration.ofSeconds(30), "/inproc back (200)",
                 () -> http.get("/inproc/info"), response -> response.statusCode() == 200);
-        JsonNode info = HttpTestClient.json(back.body());
+        JsonNode info = Json.tree(back.body());
         assertEquals("inProcess", info.path("hostingModel").asText());
         assertEquals(tomcat.tomcatPid(), info.path("pid").asLong());
         // a new start of the app: sessions of the previous one are gone
@@ -204,33 +197,8 @@ class InProcessHostingIT {
     void webSocketEndpointOfTheInProcessApp() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(sample.resolve("WEB-INF/classes/dev/portico/sample/EchoEndpoint.class")),
                 "this sample WAR has no WebSocket endpoint");
-        CompletableFuture<String> reply = new CompletableFuture<>();
-        WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(java.net.URI.create("ws://127.0.0.1:" + tomcat.httpPort() + "/inproc/ws/echo"),
-                        new WebSocket.Listener() {
-                    private final StringBuilder text = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        text.append(data);
-                        if (last) {
-                            reply.complete(text.toString());
-                        }
-                        webSocket.request(1);
-                        return null;
-                    }
-
-                    @Override
-                    public void onError(WebSocket webSocket, Throwable error) {
-                        reply.completeExceptionally(error);
-                    }
-                }).get(30, TimeUnit.SECONDS);
-        try {
-            socket.sendText("hello in-process", true).get(10, TimeUnit.SECONDS);
-            assertEquals("echo: hello in-process", reply.get(30, TimeUnit.SECONDS));
-        } finally {
-            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
-        }
+        assertEquals("echo: hello in-process", TextWebSocket.roundTrip(http.client(),
+                URI.create("ws://127.0.0.1:" + tomcat.httpPort() + "/inproc/ws/echo"), "hello in-process",
+                Duration.ofSeconds(30), Duration.ofSeconds(30)));
     }
 }

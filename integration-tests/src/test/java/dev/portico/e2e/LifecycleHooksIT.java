@@ -11,6 +11,8 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.Poll;
+
 /**
  * The lifecycle hooks in the real distribution, from the one drop-in jar in lib/: the example
  * hook of docs/hooks.md in the default hooksPath ($CATALINA_BASE/portico/hooks) records a real

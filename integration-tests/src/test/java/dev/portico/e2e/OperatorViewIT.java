@@ -17,6 +17,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Poll;
+
 /**
  * What an operator of the real distribution sees and does: the PorticoApp MBeans through the
  * Manager webapp's {@code /manager/jmxproxy/} (as user ops in role manager-jmx), their
@@ -41,10 +44,7 @@ class OperatorViewIT {
 
     @AfterAll
     static void stopTomcat() {
-        if (tomcat != null) {
-            tomcat.close();
-            tomcat.assertCleanLog();
-        }
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     private static String basic(String user, String password) {

@@ -25,6 +25,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TestBodies;
+
 /**
  * Out-of-process hosting of the Node test backend in the real Tomcat distribution. One Tomcat for
  * the class; every test that changes an app's state has an app of its own.
@@ -64,11 +68,8 @@ class OutOfProcessHostingIT {
 
     @AfterAll
     static void stopTomcat() {
-        if (tomcat != null) {
-            tomcat.close();
-            // provoked: the apps that fail on purpose (bad portico.xml, failing and too-late starts)
-            tomcat.assertCleanLog(PROVOKED_RECORDS);
-        }
+        // provoked: the apps that fail on purpose (bad portico.xml, failing and too-late starts)
+        TomcatDistribution.closeAndAssertCleanLog(tomcat, PROVOKED_RECORDS);
     }
 
     private static PorticoXml node() {

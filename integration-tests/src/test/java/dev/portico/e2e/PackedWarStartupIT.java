@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.Poll;
+
 /**
  * A big packed WAR (the sample plus about 40 MB of real library jars from the local Maven
  * repository) hosted in-process from {@code apps/big.war}, compared with the same WAR deployed
@@ -67,10 +69,7 @@ class PackedWarStartupIT {
     @AfterAll
     static void stopTomcat() {
         figures.forEach(line -> System.out.println("[packed WAR] " + line));
-        if (tomcat != null) {
-            tomcat.close();
-            tomcat.assertCleanLog();
-        }
+        TomcatDistribution.closeAndAssertCleanLog(tomcat);
     }
 
     @Test

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import dev.portico.testsupport.Poll;
+
 /** Whether a process runs, by pid; a zombie (exited, not yet reaped) counts as gone. */
 public final class Pids {
 

@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.FreePort;
+
 /** The harness itself, on the plain distribution (no plugin): start, serve, kill, start, stop. */
 class PlainTomcatIT {
 

@@ -1,6 +1,7 @@
 package dev.portico.e2e;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -34,6 +35,17 @@ public final class PorticoXml {
                 .attribute("requestTimeout", "00:00:05");
     }
 
+    /**
+     * A WAR out-of-process under Portico's WAR runner: a child JVM kept small and quick to start,
+     * given {@code startupTimeLimit} (a busy machine takes a while to start a JVM).
+     */
+    public static PorticoXml warRunner(Duration startupTimeLimit) {
+        return new PorticoXml()
+                .attribute("hostingModel", "outOfProcess")
+                .attribute("jvmOptions", "-Xmx128m -XX:TieredStopAtLevel=1")
+                .attribute("startupTimeLimit", Long.toString(startupTimeLimit.toSeconds()));
+    }
+
     public PorticoXml attribute(String name, String value) {
         attributes.put(name, value);
         return this;
@@ -60,6 +72,11 @@ public final class PorticoXml {
     /** This configuration as the {@code portico.xml} file of a directory app. */
     public AppFile asFile() {
         return AppFile.of("portico.xml", render());
+    }
+
+    /** This configuration as the {@code WEB-INF/portico.xml} file of a WAR. */
+    public AppFile asWarFile() {
+        return AppFile.of("WEB-INF/portico.xml", render());
     }
 
     @Override

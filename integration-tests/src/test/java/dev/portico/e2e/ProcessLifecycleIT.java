@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
+import dev.portico.testsupport.Poll;
+
 /**
  * No backend outlives its Tomcat: graceful stop, a backend that ignores the shutdown request and
  * SIGTERM (and has a child of its own), and a Tomcat JVM killed with SIGKILL. Each test has its

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import dev.portico.testsupport.Poll;
+
 /**
  * Knows every process that belongs to one test Tomcat: the Tomcat JVMs it was told about, every
  * descendant seen while they ran (sampled in the background, so children that were orphaned by a

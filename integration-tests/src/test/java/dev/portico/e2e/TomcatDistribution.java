@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +16,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+
+import dev.portico.testsupport.FreePort;
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TestFiles;
 
 /**
  * A real Apache Tomcat (the unpacked distribution as CATALINA_HOME) running {@code bin/catalina.sh
@@ -85,11 +87,11 @@ public final class TomcatDistribution implements AutoCloseable {
         if (!FreePort.isFree(httpPort)) {
             httpPort = FreePort.pick();
         }
-        write(catalinaBase.resolve("conf/server.xml"),
+        TestFiles.writeAtomically(catalinaBase.resolve("conf/server.xml"),
                 ServerXml.render(httpPort, withPortico, valveAttributes, withUserRealm, http2, tls, serverXmlExtras));
         tomcat = launchCatalinaRun();
         processes.follow(tomcat.toHandle());
-        write(catalinaBase.resolve("tomcat.pid"), Long.toString(tomcat.pid()));
+        TestFiles.writeAtomically(catalinaBase.resolve("tomcat.pid"), Long.toString(tomcat.pid()));
         awaitHttpPort();
         http = new HttpTestClient(baseUri());
         return this;
@@ -97,36 +99,33 @@ public final class TomcatDistribution implements AutoCloseable {
 
     /** Graceful stop: SIGTERM to the Tomcat JVM (its shutdown hook stops the server), then wait. */
     public void stop() {
-        if (tomcat == null) {
-            return;
-        }
-        processes.sample();
-        tomcat.destroy();
-        try {
-            if (!tomcat.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                tomcat.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError("Tomcat did not stop within " + STOP_TIMEOUT.toSeconds()
-                        + " s; killed it. Log tail:\n" + logTail());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            tomcat.destroyForcibly();
-        } finally {
-            tomcat = null;
-        }
+        end(false);
     }
 
     /** SIGKILL to the Tomcat JVM only: its children are left running (orphan-cleanup tests). */
     public void kill() {
+        end(true);
+    }
+
+    private void end(boolean kill) {
         if (tomcat == null) {
             return;
         }
         processes.sample();
-        tomcat.destroyForcibly();
         try {
-            tomcat.waitFor(10, TimeUnit.SECONDS);
+            if (kill) {
+                tomcat.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            } else {
+                tomcat.destroy();
+                if (!tomcat.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    tomcat.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    throw new AssertionError("Tomcat did not stop within " + STOP_TIMEOUT.toSeconds()
+                            + " s; killed it. Log tail:\n" + logTail());
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            tomcat.destroyForcibly();
         } finally {
             tomcat = null;
         }
@@ -193,21 +192,22 @@ public final class TomcatDistribution implements AutoCloseable {
     public Path writeApp(String name, AppFile... files) {
         Path app = appDir(name);
         for (AppFile file : files) {
-            write(app.resolve(file.path()), file.content());
+            TestFiles.writeAtomically(app.resolve(file.path()), file.content());
         }
         return app;
     }
 
     /**
-     * Installs a copy of a directory (an exploded WAR, say) as the app {@code apps/<name>}. The
-     * copy is assembled under a dot name, which the plugin ignores, and moved into place in one
-     * step, so a running Tomcat never sees it half copied.
+     * Installs a copy of a directory (an exploded WAR, say) as the app {@code apps/<name>}, with
+     * {@code files} (its {@code WEB-INF/portico.xml}, say) written over the copy. The copy is
+     * assembled under a dot name, which the plugin ignores, and moved into place in one step, so
+     * a running Tomcat never sees it half copied.
      */
-    public Path installApp(String name, Path source) {
+    public Path installApp(String name, Path source, AppFile... files) {
         Path app = appDir(name);
         Path staging = appsDir().resolve("." + name + ".staging");
+        copyWithFiles(source, staging, files);
         try {
-            copyDirectory(source, staging);
             Files.move(staging, app, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot install " + source + " as " + app, e);
@@ -215,32 +215,22 @@ public final class TomcatDistribution implements AutoCloseable {
         return app;
     }
 
-    /** Installs a copy of a directory (an exploded WAR) as {@code webapps/<name>}, deployed by Tomcat itself at its start. */
-    public Path installWebapp(String name, Path source) {
-        Path webapp = catalinaBase.resolve("webapps").resolve(name);
-        try {
-            copyDirectory(source, webapp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot install " + source + " as " + webapp, e);
-        }
-        return webapp;
-    }
-
     /**
-     * Installs a copy of a directory as the Host's own webapp {@code webapps/<name>} (Tomcat deploys
-     * it at start), with {@code files} written over the copy: the same WAR as a Portico app, to compare.
+     * Installs a copy of a directory (an exploded WAR) as the Host's own webapp {@code webapps/<name>}
+     * (Tomcat deploys it at start), with {@code files} written over the copy: the same WAR as a
+     * Portico app, to compare.
      */
     public Path installWebapp(String name, Path source, AppFile... files) {
         Path webapp = catalinaBase.resolve("webapps").resolve(name);
-        try {
-            copyDirectory(source, webapp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot install " + source + " as " + webapp, e);
-        }
-        for (AppFile file : files) {
-            write(webapp.resolve(file.path()), file.content());
-        }
+        copyWithFiles(source, webapp, files);
         return webapp;
+    }
+
+    private static void copyWithFiles(Path source, Path target, AppFile... files) {
+        TestFiles.copyTree(source, target);
+        for (AppFile file : files) {
+            TestFiles.writeAtomically(target.resolve(file.path()), file.content());
+        }
     }
 
     public void deleteAppFile(String name, String path) {
@@ -286,6 +276,17 @@ public final class TomcatDistribution implements AutoCloseable {
      */
     public void assertCleanLog(String... provokedRegexes) {
         CatalinaLog.assertClean(consoleLog().toString(), read(consoleLog()), provokedRegexes);
+    }
+
+    /**
+     * What a test class's {@code @AfterAll} does with its Tomcat: {@link #close()} (which fails on a
+     * process left behind), then {@link #assertCleanLog}; nothing if the Tomcat was never made.
+     */
+    public static void closeAndAssertCleanLog(TomcatDistribution tomcat, String... provokedRegexes) {
+        if (tomcat != null) {
+            tomcat.close();
+            tomcat.assertCleanLog(provokedRegexes);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -353,18 +354,18 @@ public final class TomcatDistribution implements AutoCloseable {
             for (String dir : List.of("conf", "logs", "temp", "work", "apps", "lib", "webapps/ROOT")) {
                 Files.createDirectories(base.resolve(dir));
             }
-            copyDirectory(catalinaHome.resolve("conf"), base.resolve("conf"));
+            TestFiles.copyTree(catalinaHome.resolve("conf"), base.resolve("conf"));
             if (pluginJar != null) {
                 Files.copy(pluginJar, base.resolve("lib").resolve(pluginJar.getFileName()),
                         StandardCopyOption.REPLACE_EXISTING);
             }
             if (withUserRealm) {
-                write(base.resolve("conf/tomcat-users.xml"), ServerXml.testUsers());
+                TestFiles.writeAtomically(base.resolve("conf/tomcat-users.xml"), ServerXml.testUsers());
             }
             if (withManager) {
-                write(base.resolve("conf/Catalina/localhost/manager.xml"), ServerXml.managerContext(catalinaHome));
+                TestFiles.writeAtomically(base.resolve("conf/Catalina/localhost/manager.xml"), ServerXml.managerContext(catalinaHome));
             }
-            write(base.resolve("webapps/ROOT/index.html"),
+            TestFiles.writeAtomically(base.resolve("webapps/ROOT/index.html"),
                     "<html><body><h1>plain tomcat root</h1></body></html>\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare CATALINA_BASE " + base, e);
@@ -439,17 +440,6 @@ public final class TomcatDistribution implements AutoCloseable {
         }
     }
 
-    private static void write(Path file, String content) {
-        try {
-            Files.createDirectories(file.getParent());
-            Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
-    }
-
     private static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
@@ -460,22 +450,6 @@ public final class TomcatDistribution implements AutoCloseable {
                 throw new UncheckedIOException(again);
             }
         }
-    }
-
-    private static void copyDirectory(Path from, Path to) throws IOException {
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.REPLACE_EXISTING);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /** Configuration of a test Tomcat. */

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.portico.testsupport.TestBodies;
+
 /**
  * {@code transport="unix"} in the real Tomcat distribution: the Node backend listens on the
  * socket Portico gives it, concurrent keep-alive clients POST bodies of every size class and GET
@@ -50,9 +52,7 @@ class UnixSocketHostingIT {
 
     @AfterAll
     static void stopTomcat() throws IOException {
-        if (clients != null) {
-            clients.closeAll();
-        }
+        ChaosClients.closeAll(clients);
         if (tomcat != null) {
             tomcat.close();
             try (Stream<Path> left = socketFiles()) {
@@ -98,7 +98,7 @@ class UnixSocketHostingIT {
                                     false, false);
                         } else {
                             int size = random.nextInt(10) == 0 ? random.nextInt(300_000) : random.nextInt(20_000);
-                            clients.mirror(keepAlive, tally, "uds", tag, ChaosClients.randomBody(size, random.nextLong()),
+                            clients.mirror(keepAlive, tally, "uds", tag, TestBodies.random(size, random.nextLong()),
                                     i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
                                     i % 5 == 0, false);
                         }

@@ -1,7 +1,6 @@
 package dev.portico.integration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portico.integration.testapp.RequestInfoServlet;
 import dev.portico.integration.testapp.ShutdownRecorder;
@@ -9,16 +8,12 @@ import dev.portico.integration.testapp.TestPorticoInitializer;
 
 import jakarta.servlet.ServletContainerInitializer;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -30,6 +25,10 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.KeyValueLines;
+import dev.portico.testsupport.Poll;
+
 /**
  * The integration filter in a real (embedded, Arquillian-managed) Tomcat, exercised over HTTP as
  * Portico's forwarding side would: token enforcement, forwarded headers, principal, shutdown.
@@ -40,11 +39,9 @@ class PorticoIntegrationArquillianTest {
 
     private static final String TOKEN = TestPorticoInitializer.TOKEN;
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-
     @ArquillianResource
     private URL base;
+    private HttpTestClient http;
 
     @Deployment(testable = false)
     static WebArchive deployment() {
@@ -59,86 +56,64 @@ class PorticoIntegrationArquillianTest {
     }
 
     @Test
-    void requestWithoutTokenIsRejected() throws Exception {
-        HttpResponse<String> response = send(request("info").header("X-Portico-Principal", "mallory"));
+    void requestWithoutTokenIsRejected() {
+        HttpResponse<String> response = http().get("info", "X-Portico-Principal", "mallory");
 
         assertEquals(400, response.statusCode());
         assertEquals(PorticoFilter.REJECTION_MESSAGE, response.body().strip());
     }
 
     @Test
-    void requestWithWrongOrDuplicatedTokenIsRejected() throws Exception {
-        assertEquals(400, send(request("info").header("X-Portico-Token", TOKEN + "x")).statusCode());
-        assertEquals(400, send(request("info").header("X-Portico-Token", "")).statusCode());
-        assertEquals(400, send(request("info")
-                .header("X-Portico-Token", "forged")
-                .header("X-Portico-Token", TOKEN)).statusCode());
+    void requestWithWrongOrDuplicatedTokenIsRejected() {
+        assertEquals(400, http().get("info", "X-Portico-Token", TOKEN + "x").statusCode());
+        assertEquals(400, http().get("info", "X-Portico-Token", "").statusCode());
+        assertEquals(400, http().get("info", "X-Portico-Token", "forged", "X-Portico-Token", TOKEN).statusCode());
     }
 
     @Test
-    void requestWithTokenIsSeenAsTheClientMadeIt() throws Exception {
-        HttpResponse<String> response = send(request("info")
-                .header("X-Portico-Token", TOKEN)
-                .header("X-Forwarded-Proto", "https")
-                .header("X-Forwarded-For", "203.0.113.7")
-                .header("X-Forwarded-Host", "shop.example.com")
-                .header("X-Forwarded-Port", "443")
-                .header("X-Forwarded-Prefix", "/portico-test")
-                .header("X-Portico-Principal", "alice"));
+    void requestWithTokenIsSeenAsTheClientMadeIt() {
+        HttpResponse<String> response = http().get("info", "X-Portico-Token", TOKEN,
+                "X-Forwarded-Proto", "https", "X-Forwarded-For", "203.0.113.7",
+                "X-Forwarded-Host", "shop.example.com", "X-Forwarded-Port", "443",
+                "X-Forwarded-Prefix", "/portico-test", "X-Portico-Principal", "alice");
 
         assertEquals(200, response.statusCode(), response.body());
-        Map<String, String> seen = parse(response.body());
-        assertEquals("https", seen.get("scheme"));
-        assertEquals("true", seen.get("secure"));
-        assertEquals("203.0.113.7", seen.get("remoteAddr"));
-        assertEquals("203.0.113.7", seen.get("remoteHost"));
-        assertEquals("shop.example.com", seen.get("serverName"));
-        assertEquals("443", seen.get("serverPort"));
-        assertEquals("https://shop.example.com/portico-test/info", seen.get("requestURL"));
-        assertEquals("/portico-test", seen.get("contextPath"));
-        assertEquals("alice", seen.get("remoteUser"));
-        assertEquals("alice", seen.get("principal"));
-        assertEquals("PORTICO", seen.get("authType"));
+        Map<String, String> seen = KeyValueLines.parse(response.body());
+        KeyValueLines.assertValues(seen, "scheme", "https", "secure", "true",
+                "remoteAddr", "203.0.113.7", "remoteHost", "203.0.113.7",
+                "serverName", "shop.example.com", "serverPort", "443",
+                "requestURL", "https://shop.example.com/portico-test/info", "contextPath", "/portico-test",
+                "remoteUser", "alice", "principal", "alice", "authType", "PORTICO");
         assertEquals("null", seen.get("tokenHeader"), "the token must be hidden from the app");
     }
 
     @Test
-    void theForwardedUserIsInTheForwardedRolesOnly() throws Exception {
-        Map<String, String> seen = parse(send(request("info")
-                .header("X-Portico-Token", TOKEN)
-                .header("X-Portico-Principal", "alice")
-                .header("X-Portico-Roles", "user,a%2Cb")).body());
+    void theForwardedUserIsInTheForwardedRolesOnly() {
+        Map<String, String> seen = seen("X-Portico-Token", TOKEN, "X-Portico-Principal", "alice",
+                "X-Portico-Roles", "user,a%2Cb");
         assertEquals("true", seen.get("inRole.user"));
         assertEquals("true", seen.get("inRole.a,b"), "a comma inside a role arrives percent-encoded");
         assertEquals("false", seen.get("inRole.admin"));
 
-        Map<String, String> withoutUser = parse(send(request("info")
-                .header("X-Portico-Token", TOKEN)
-                .header("X-Portico-Roles", "admin")).body());
+        Map<String, String> withoutUser = seen("X-Portico-Token", TOKEN, "X-Portico-Roles", "admin");
         assertEquals("null", withoutUser.get("remoteUser"));
         assertEquals("false", withoutUser.get("inRole.admin"), "roles without a user mean nothing");
     }
 
     @Test
-    void hostPortWinsOverForwardedPortAndNonDefaultPortIsInTheUrl() throws Exception {
-        Map<String, String> seen = parse(send(request("info")
-                .header("X-Portico-Token", TOKEN)
-                .header("X-Forwarded-Proto", "http")
-                .header("X-Forwarded-For", "2001:db8::1")
-                .header("X-Forwarded-Host", "[2001:db8::2]:8080")
-                .header("X-Forwarded-Port", "80")).body());
+    void hostPortWinsOverForwardedPortAndNonDefaultPortIsInTheUrl() {
+        Map<String, String> seen = seen("X-Portico-Token", TOKEN, "X-Forwarded-Proto", "http",
+                "X-Forwarded-For", "2001:db8::1", "X-Forwarded-Host", "[2001:db8::2]:8080", "X-Forwarded-Port", "80");
 
-        assertEquals("false", seen.get("secure"));
-        assertEquals("2001:db8::1", seen.get("remoteAddr"));
-        assertEquals("[2001:db8::2]", seen.get("serverName"));
-        assertEquals("8080", seen.get("serverPort"));
-        assertEquals("http://[2001:db8::2]:8080/portico-test/info", seen.get("requestURL"));
+        KeyValueLines.assertValues(seen, "secure", "false", "remoteAddr", "2001:db8::1",
+                "serverName", "[2001:db8::2]", "serverPort", "8080",
+                "requestURL", "http://[2001:db8::2]:8080/portico-test/info");
         assertEquals("null", seen.get("remoteUser"), "no principal header, no user");
     }
 
     @Test
-    void shutdownRequestIsAcceptedOnlyWithToken() throws Exception {
-        HttpRequest.Builder shutdown = request(".portico/shutdown")
+    void shutdownRequestIsAcceptedOnlyWithToken() {
+        HttpRequest.Builder shutdown = http().request(".portico/shutdown")
                 .header("X-Portico-Event", "shutdown")
                 .POST(HttpRequest.BodyPublishers.noBody());
         assertEquals(400, send(shutdown).statusCode());
@@ -147,39 +122,32 @@ class PorticoIntegrationArquillianTest {
 
         assertEquals(202, accepted.statusCode());
         // The action runs on a thread of its own; the recorder lives in the WAR's class loader.
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        String shutdowns;
-        do {
-            shutdowns = parse(send(request("info").header("X-Portico-Token", TOKEN)).body())
-                    .get("shutdowns");
-        } while (!"1".equals(shutdowns) && System.nanoTime() < deadline && pause());
-        assertEquals("1", shutdowns);
+        Poll.until(Duration.ofSeconds(5), "the shutdown action ran", () -> "1".equals(shutdowns()));
 
         // Only once, however often Portico asks.
         assertEquals(202, send(shutdown.copy().header("X-Portico-Token", TOKEN)).statusCode());
-        assertTrue(pause());
-        assertEquals("1", parse(send(request("info").header("X-Portico-Token", TOKEN)).body())
-                .get("shutdowns"));
+        Poll.sleep(Duration.ofMillis(50));
+        assertEquals("1", shutdowns());
     }
 
-    private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base.toExternalForm()).resolve(path))
-                .timeout(Duration.ofSeconds(10));
+    private String shutdowns() {
+        return seen("X-Portico-Token", TOKEN).get("shutdowns");
     }
 
-    private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    /** What the app saw of a GET /info with {@code headers} (name, value, name, value...). */
+    private Map<String, String> seen(String... headers) {
+        return KeyValueLines.parse(http().get("info", headers).body());
     }
 
-    private static Map<String, String> parse(String body) {
-        return Arrays.stream(body.split("\\R"))
-                .filter(line -> line.contains("="))
-                .collect(Collectors.toMap(line -> line.substring(0, line.indexOf('=')),
-                        line -> line.substring(line.indexOf('=') + 1)));
+    /** The deployment's client (its URL is injected into each test instance). */
+    private HttpTestClient http() {
+        if (http == null) {
+            http = new HttpTestClient(URI.create(base.toExternalForm()), Duration.ofSeconds(10));
+        }
+        return http;
     }
 
-    private static boolean pause() throws InterruptedException {
-        Thread.sleep(50);
-        return true;
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        return http().send(request.build());
     }
 }

@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.CookieManager;
 import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Map;
 
 import org.jboss.arquillian.container.test.api.Deployment;
@@ -22,6 +19,9 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.KeyValueLines;
+
 /**
  * Servlet behaviour of a WAR hosted in-process through Portico, as a client sees it: the
  * deployment is a ShrinkWrap WAR that {@link PorticoEmbeddedContainer} puts in the valve's
@@ -31,18 +31,25 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RunAsClient
 class HostedServletBehaviourTest {
 
-    private final HttpClient client = Http.client();
-
     @ArquillianResource
     private URL base;
+    private HttpTestClient http;
 
     @Deployment(testable = false)
     static WebArchive deployment() {
         return TestWar.create("servlets.war");
     }
 
-    private HttpResponse<String> get(String relative) throws Exception {
-        return Http.get(client, Http.uri(base, relative));
+    /** The deployment's client (its URL is injected into each test instance). */
+    private HttpTestClient http() {
+        if (http == null) {
+            http = new HttpTestClient(URI.create(base.toExternalForm()));
+        }
+        return http;
+    }
+
+    private HttpResponse<String> get(String relative) {
+        return http().get(relative);
     }
 
     @Test
@@ -56,7 +63,7 @@ class HostedServletBehaviourTest {
         HttpResponse<String> response = get("info/a%20b?x=1");
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("yes", response.headers().firstValue("X-Filtered").orElse(null));
-        Map<String, String> info = Http.fields(response.body());
+        Map<String, String> info = KeyValueLines.parse(response.body());
         assertEquals("/servlets", info.get("contextPath"));
         assertEquals("/servlets/info/a%20b", info.get("requestURI"));
         assertEquals("/info", info.get("servletPath"));
@@ -72,7 +79,7 @@ class HostedServletBehaviourTest {
 
     @Test
     void theWarsClassesComeFromItsOwnWebInfClassesNotTheTestClasspath() throws Exception {
-        Map<String, String> info = Http.fields(get("info/loader").body());
+        Map<String, String> info = KeyValueLines.parse(get("info/loader").body());
         assertEquals("org.apache.catalina.loader.ParallelWebappClassLoader", info.get("loader"));
         assertEquals("true", info.get("loaderIsContexts"));
         assertEquals("true", info.get("loaderIsThreads"));
@@ -86,10 +93,8 @@ class HostedServletBehaviourTest {
 
     @Test
     void sessionCookieContinuity() throws Exception {
-        HttpClient withCookies = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(5)).build();
-        URI session = Http.uri(base, "session");
-        HttpResponse<String> first = Http.get(withCookies, session);
+        HttpTestClient browser = http().withCookies();
+        HttpResponse<String> first = browser.get("session");
         String setCookie = first.headers().firstValue("Set-Cookie").orElseThrow();
         assertTrue(setCookie.startsWith("JSESSIONID="), setCookie);
         assertTrue(setCookie.contains("Path=/servlets"), setCookie);
@@ -98,10 +103,10 @@ class HostedServletBehaviourTest {
         assertTrue(first.body().endsWith("new=true"), first.body());
         String id = first.body().split(" ")[1];
 
-        HttpResponse<String> second = Http.get(withCookies, session);
+        HttpResponse<String> second = browser.get("session");
         assertEquals("count=2 " + id + " new=false", second.body());
         assertTrue(second.headers().firstValue("Set-Cookie").isEmpty());
-        assertEquals("count=3 " + id + " new=false", Http.get(withCookies, session).body());
+        assertEquals("count=3 " + id + " new=false", browser.get("session").body());
 
         // without the cookie: a new session
         HttpResponse<String> other = get("session");
@@ -113,7 +118,7 @@ class HostedServletBehaviourTest {
     void forward() throws Exception {
         HttpResponse<String> response = get("forward?q=1");
         assertEquals(200, response.statusCode(), response.body());
-        Map<String, String> info = Http.fields(response.body());
+        Map<String, String> info = KeyValueLines.parse(response.body());
         assertEquals("FORWARD", info.get("dispatcher"));
         assertEquals("/servlets/info/forwarded", info.get("requestURI"));
         assertEquals("/info", info.get("servletPath"));
@@ -166,7 +171,7 @@ class HostedServletBehaviourTest {
     void asyncDispatchedFromAnotherThread() throws Exception {
         HttpResponse<String> dispatched = get("async?mode=dispatch");
         assertEquals(200, dispatched.statusCode(), dispatched.body());
-        Map<String, String> info = Http.fields(dispatched.body());
+        Map<String, String> info = KeyValueLines.parse(dispatched.body());
         assertEquals("ASYNC", info.get("dispatcher"));
         assertEquals("/servlets", info.get("contextPath"));
         assertEquals("/after-async", info.get("pathInfo"));
@@ -179,9 +184,9 @@ class HostedServletBehaviourTest {
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
                 + "Content-Type: text/plain\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(Http.uri(base, "upload"))
+        HttpResponse<String> response = http().send(http().request("upload")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("field=5:null:" + "value".chars().sum() + ";file=5000:a.txt:" + 5000 * 'x' + ";field=value",
                 response.body());
@@ -192,9 +197,9 @@ class HostedServletBehaviourTest {
         String boundary = "portico" + System.nanoTime();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n" + "y".repeat(1_100_000) + "\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(Http.uri(base, "upload"))
+        HttpResponse<String> response = http().send(http().request("upload")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
         // maxFileSize exceeded: getParts() throws and Tomcat answers 413 (through the app's error page)
         assertEquals(413, response.statusCode(), response.body());
         assertTrue(response.body().startsWith("error page ERROR status=500 uri=/servlets/upload"), response.body());

@@ -8,13 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -38,6 +36,8 @@ import org.jboss.shrinkwrap.api.exporter.ZipExporter;
 
 import dev.portico.PorticoValve;
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TestFiles;
 
 /**
  * An Arquillian container whose deployments are WARs hosted in-process by Portico: an embedded
@@ -80,7 +80,7 @@ public class PorticoEmbeddedContainer implements DeployableContainer<PorticoEmbe
     @Override
     public void start() throws LifecycleException {
         try {
-            tomcat = new HostingTomcat(valve -> {
+            tomcat = HostingTomcat.start(valve -> {
                 valve.setPreloadEnabled(true);
                 valve.setStartupTimeLimit(configuration.getStartupTimeLimit());
                 valve.setShutdownTimeLimit(configuration.getShutdownTimeLimit());
@@ -154,21 +154,22 @@ public class PorticoEmbeddedContainer implements DeployableContainer<PorticoEmbe
                 Files.move(apps.resolve(staging), apps.resolve(name), StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException | RuntimeException e) {
-            deleteTree(apps.resolve(staging));
+            TestFiles.deleteTree(apps.resolve(staging));
             throw new DeploymentException("could not put " + archive.getName() + " in " + apps, e);
         }
 
+        // the valve hosts and has started it (or failed to)
         String state = awaitValue(() -> {
             String s = tomcat.valve().getHostedApps().get(key);
             return s == null || s.endsWith("starting") || s.endsWith("not started") ? null : s;
-        }, "the valve to host and start " + archive.getName() + " at " + key);
+        });
         if (state == null || state.contains("failed") || state.startsWith("invalid")) {
             String why = state == null ? "not hosted within " + configuration.getDeploymentTimeout() + " s" : state;
             undeployQuietly(name, key);
             throw new DeploymentException(archive.getName() + " at " + key + ": " + why);
         }
 
-        int port = tomcat.uri("/").getPort();
+        int port = tomcat.port();
         HTTPContext http = new HTTPContext(LOOPBACK, port);
         Set<String> servlets = servletNames(contextPath);
         if (servlets.isEmpty()) {
@@ -206,16 +207,15 @@ public class PorticoEmbeddedContainer implements DeployableContainer<PorticoEmbe
                 try {
                     Files.move(app, removed, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException e) {
-                    deleteTree(app);
+                    TestFiles.deleteTree(app);
                 }
                 break;
             }
         }
         String contextPath = key.equals("/") ? "" : key;
         boolean gone = awaitValue(() -> tomcat.valve().getHostedApps().containsKey(key)
-                || !contextBeans(contextPath).isEmpty() ? null : Boolean.TRUE,
-                "the valve to drop " + key) != null;
-        deleteTree(removed);
+                || !contextBeans(contextPath).isEmpty() ? null : Boolean.TRUE) != null;
+        TestFiles.deleteTree(removed);
         return gone;
     }
 
@@ -250,20 +250,9 @@ public class PorticoEmbeddedContainer implements DeployableContainer<PorticoEmbe
         }
     }
 
-    private <T> T awaitValue(Supplier<T> probe, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(configuration.getDeploymentTimeout()).toNanos();
-        while (true) {
-            T value = probe.get();
-            if (value != null || System.nanoTime() > deadline) {
-                return value;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
-        }
+    /** What {@code probe} returns once it returns something, or null after the deployment timeout. */
+    private <T> T awaitValue(Supplier<T> probe) {
+        return Poll.valueWithin(Duration.ofSeconds(configuration.getDeploymentTimeout()), probe);
     }
 
     private static String appName(Archive<?> archive) throws DeploymentException {
@@ -310,16 +299,5 @@ public class PorticoEmbeddedContainer implements DeployableContainer<PorticoEmbe
             throw new IllegalStateException(e);
         }
         return found;
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // HostingTomcat deletes its whole base at stop
-        }
     }
 }

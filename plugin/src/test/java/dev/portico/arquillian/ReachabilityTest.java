@@ -14,6 +14,8 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.portico.testsupport.RawHttp;
+
 /**
  * A hosted WAR answers only under its context path on the front Host that carries the valve:
  * not under any other path, not through another Host of the same Engine (arquillian.xml adds
@@ -35,8 +37,16 @@ class ReachabilityTest {
         return TestWar.create("reach.war");
     }
 
+    /**
+     * One request over a plain socket, so that the Host header is what the test says (java.net.http
+     * does not let a caller set it): the status line and the body.
+     */
     private String[] raw(String hostHeader, String path) throws Exception {
-        return Http.raw("127.0.0.1", base.getPort(), hostHeader, path);
+        try (RawHttp.Connection connection = RawHttp.connect(base.getPort())) {
+            connection.send("GET " + path + " HTTP/1.1\r\nHost: " + hostHeader + "\r\nConnection: close\r\n\r\n");
+            RawHttp.Response response = connection.readResponse("GET");
+            return new String[] {response.head().statusLine(), response.text()};
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,13 +14,15 @@ import java.util.Map;
 import java.util.logging.Level;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TestFiles;
 
 /**
  * The lifecycle hooks with a real Weld SE container, real hook jars (the Maven-built example of
@@ -28,34 +31,35 @@ import dev.portico.testing.Json;
  */
 class LifecycleHooksTest {
 
-    private static HostingTomcat tomcat;
-    private static Path hooks;
-    private static CapturedLog log;
+    private static final CapturedLog log = new CapturedLog();
+    /** The test hooks compiled here and the example of docs/hooks.md. */
+    private static final Path hooks = hooksDirectory();
 
-    @BeforeAll
-    static void start() throws Exception {
-        log = new CapturedLog();
-        hooks = Files.createTempDirectory("portico-hooks-");
-        TestHookJar.build(hooks.resolve("test-hooks.jar"));
-        Files.copy(TestHookJar.exampleJar(), hooks.resolve("crash-log.jar"));
-        tomcat = new HostingTomcat(valve -> {
-            valve.setHooksPath(hooks.toString());
-            valve.setHookTimeLimit(1);
-            valve.setShutdownTimeLimit(2);
-        });
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setHooksPath(hooks.toString());
+        valve.setHookTimeLimit(1);
+        valve.setShutdownTimeLimit(2);
+    });
+
+    private static Path hooksDirectory() {
+        try {
+            Path hooks = Files.createTempDirectory("portico-hooks-");
+            TestHookJar.build(hooks.resolve("test-hooks.jar"));
+            Files.copy(TestHookJar.exampleJar(), hooks.resolve("crash-log.jar"));
+            return hooks;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (tomcat != null) {
-                tomcat.close();
-            }
+            tomcat.close(); // while the hooks it runs are still there
         } finally {
             log.close();
-            try (var files = Files.walk(hooks)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TestFiles.deleteTree(hooks);
         }
     }
 
@@ -81,13 +85,13 @@ class LifecycleHooksTest {
 
     private static void awaitRecord(String regex) {
         java.util.regex.Pattern pattern = java.util.regex.Pattern.compile(regex);
-        HostingTomcat.await(() -> pattern.matcher(read("sync.log")).find(), Duration.ofSeconds(20),
-                "sync.log to have " + regex + "\n--- it has:\n" + read("sync.log"));
+        Poll.until(Duration.ofSeconds(20), "sync.log to have " + regex + "\n--- it has:\n" + read("sync.log"),
+                () -> pattern.matcher(read("sync.log")).find());
     }
 
     private static void awaitIn(String file, String text) {
-        HostingTomcat.await(() -> read(file).contains(text), Duration.ofSeconds(20), file + " to contain " + text
-                + "\n--- it has:\n" + read(file));
+        Poll.until(Duration.ofSeconds(20), file + " to contain " + text
+                + "\n--- it has:\n" + read(file), () -> read(file).contains(text));
     }
 
     @Test
@@ -166,18 +170,18 @@ class LifecycleHooksTest {
         assertEquals(200, tomcat.get("/boom/").statusCode());
         awaitIn("sync.log", "AppDeployed[app=boom");
         awaitIn("async.log", "AppDeployed[app=boom");
-        HostingTomcat.await(() -> log.messages(Level.WARNING).stream().anyMatch(m ->
-                m.contains("hook [testhooks.Troublemakers] threw on AppDeployed[app=boom")), Duration.ofSeconds(10),
-                "the throw logged with the observer's class");
+        Poll.until(Duration.ofSeconds(10), "the throw logged with the observer's class",
+                () -> log.messages(Level.WARNING).stream().anyMatch(m ->
+                m.contains("hook [testhooks.Troublemakers] threw on AppDeployed[app=boom")));
     }
 
     @Test
     void anObserverThatHangsIsInterruptedThenAbandonedAndLaterEventsStillArrive() {
         tomcat.nodeApp("stubborn", "", Map.of());
         awaitIn("sync.log", "stubborn hook interrupted");
-        HostingTomcat.await(() -> log.messages(Level.SEVERE).stream().anyMatch(m ->
-                m.contains("hook [testhooks.Troublemakers] did not return on AppDeployed[app=stubborn")),
-                Duration.ofSeconds(10), "the abandoned thread logged");
+        Poll.until(Duration.ofSeconds(10), "the abandoned thread logged",
+                () -> log.messages(Level.SEVERE).stream().anyMatch(m ->
+                m.contains("hook [testhooks.Troublemakers] did not return on AppDeployed[app=stubborn")));
         tomcat.nodeApp("after", "", Map.of());
         awaitIn("sync.log", "AppDeployed[app=after");
         assertFalse(read("sync.log").contains("stubborn hook returned"), "told on a new thread while the hung one still runs");
@@ -189,7 +193,7 @@ class LifecycleHooksTest {
     void inProcessContextsAreToldStartedAndStopped() throws Exception {
         Path app = TestApp.write(Files.createTempDirectory(tomcat.apps(), ".staging"), "");
         Files.move(app, tomcat.apps().resolve("war"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/war"), Duration.ofSeconds(10), "war hosted");
+        tomcat.awaitHosted("war");
         assertEquals(200, tomcat.get("/war/info").statusCode());
         awaitIn("sync.log", "ContextStarted[app=war, contextPath=/war, generation=");
         Files.writeString(tomcat.apps().resolve("war/app_offline.htm"), "down");
@@ -207,8 +211,8 @@ class LifecycleHooksTest {
         Files.createDirectories(own.resolve("WEB-INF/lib"));
         TestHookJar.cdiApiJar(own.resolve("WEB-INF/lib/jakarta.enterprise.cdi-api.jar"));
         Files.move(own, tomcat.apps().resolve("owncdi"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/owncdi")
-                && tomcat.valve().getHostedApps().containsKey("/nocdi"), Duration.ofSeconds(10), "both hosted");
+        Poll.until(Duration.ofSeconds(10), "both hosted", () -> tomcat.valve().getHostedApps().containsKey("/owncdi")
+                && tomcat.valve().getHostedApps().containsKey("/nocdi"));
         awaitIn("sync.log", "AppDeployed[app=owncdi"); // the container is up and observing
 
         assertEquals("absent", tomcat.get("/nocdi/visible?class=jakarta.enterprise.inject.spi.CDI").body());

@@ -22,12 +22,12 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * How the catalog learns of changes in appBase. With the full rescan set to an hour, only the
@@ -44,32 +44,21 @@ class AppBaseChangesTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(10);
     private static final String NEVER_STARTED = "<portico processPath=\"node\" arguments=\"never-started.js\"/>";
-    private static HostingTomcat tomcat;
 
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setShutdownTimeLimit(2);
-            valve.setStatusPath("/portico-status");
-            valve.setRescanInterval(3600);
-        });
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setShutdownTimeLimit(2);
+        valve.setRescanInterval(3600);
+    }).withStatusPage();
 
     @Test
     void anAppDirectoryFilledAfterItWasCreatedIsHostedAndItsRemovalNoticed() throws Exception {
         Path dir = Files.createDirectories(tomcat.apps().resolve("late"));
         Files.writeString(dir.resolve("app_offline.htm"), "late app");
         Files.writeString(dir.resolve("portico.xml"), NEVER_STARTED);
-        HostingTomcat.await(() -> "late app".equals(tomcat.get("/late/x").body()), LIMIT, "app hosted");
+        Poll.until(LIMIT, "app hosted", () -> "late app".equals(tomcat.get("/late/x").body()));
         delete(dir);
-        HostingTomcat.await(() -> !tomcat.valve().getHostedApps().containsKey("/late"), LIMIT, "app removed");
+        Poll.until(LIMIT, "app removed", () -> !tomcat.valve().getHostedApps().containsKey("/late"));
         assertEquals(404, tomcat.get("/late/x").statusCode());
     }
 
@@ -77,15 +66,15 @@ class AppBaseChangesTest {
     void aWebAppDirectoryWhoseWebInfArrivesLaterIsHosted() throws Exception {
         Path dir = Files.createDirectories(tomcat.apps().resolve("latewar"));
         Files.createDirectories(dir.resolve("WEB-INF"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/latewar"), LIMIT, "web app hosted");
+        Poll.until(LIMIT, "web app hosted", () -> tomcat.valve().getHostedApps().containsKey("/latewar"));
         long first = generation("latewar");
         Files.writeString(dir.resolve("WEB-INF/portico.xml"), "<portico hostingModel=\"outOfProcess\"/>");
-        HostingTomcat.await(() -> generation("latewar") > first, LIMIT, "WEB-INF/portico.xml noticed");
+        Poll.until(LIMIT, "WEB-INF/portico.xml noticed", () -> generation("latewar") > first);
         assertTrue(tomcat.valve().getHostedApps().get("/latewar").startsWith("out-of-process"),
                 tomcat.valve().getHostedApps().toString());
         long second = generation("latewar");
         touch(dir.resolve("WEB-INF/web.xml"));
-        HostingTomcat.await(() -> generation("latewar") > second, LIMIT, "web.xml touch noticed");
+        Poll.until(LIMIT, "web.xml touch noticed", () -> generation("latewar") > second);
     }
 
     @Test
@@ -93,13 +82,13 @@ class AppBaseChangesTest {
         Path dir = tomcat.writeApp("recycled", NEVER_STARTED);
         long first = generation("recycled");
         Files.writeString(dir.resolve("portico.xml"), "<portico processPath=\"node\" arguments=\"other.js\"/>");
-        HostingTomcat.await(() -> generation("recycled") > first, LIMIT, "portico.xml change noticed");
+        Poll.until(LIMIT, "portico.xml change noticed", () -> generation("recycled") > first);
         long second = generation("recycled");
         touch(dir.resolve("restart.txt"));
-        HostingTomcat.await(() -> generation("recycled") > second, LIMIT, "restart.txt noticed");
+        Poll.until(LIMIT, "restart.txt noticed", () -> generation("recycled") > second);
         long third = generation("recycled");
         touch(dir.resolve("restart.txt"));
-        HostingTomcat.await(() -> generation("recycled") > third, LIMIT, "restart.txt touched again noticed");
+        Poll.until(LIMIT, "restart.txt touched again noticed", () -> generation("recycled") > third);
     }
 
     @Test
@@ -107,12 +96,12 @@ class AppBaseChangesTest {
         Path dir = tomcat.writeApp("maint", "<portico processPath=\"node\" startupTimeLimit=\"not-a-number\"/>");
         assertEquals(500, tomcat.get("/maint/").statusCode());
         Files.writeString(dir.resolve("app_offline.htm"), "back soon");
-        HostingTomcat.await(() -> tomcat.get("/maint/").statusCode() == 503, LIMIT, "offline noticed");
+        Poll.until(LIMIT, "offline noticed", () -> tomcat.get("/maint/").statusCode() == 503);
         assertEquals("back soon", tomcat.get("/maint/").body());
         Files.writeString(dir.resolve("app_offline.htm"), "back later");
-        HostingTomcat.await(() -> "back later".equals(tomcat.get("/maint/").body()), LIMIT, "new offline page noticed");
+        Poll.until(LIMIT, "new offline page noticed", () -> "back later".equals(tomcat.get("/maint/").body()));
         Files.delete(dir.resolve("app_offline.htm"));
-        HostingTomcat.await(() -> tomcat.get("/maint/").statusCode() == 500, LIMIT, "online noticed");
+        Poll.until(LIMIT, "online noticed", () -> tomcat.get("/maint/").statusCode() == 500);
         assertTrue(tomcat.get("/maint/").body().contains("not-a-number"));
     }
 
@@ -120,23 +109,23 @@ class AppBaseChangesTest {
     void aPackedWarAddedReplacedAndRemovedIsNoticed() throws Exception {
         Path war = tomcat.apps().resolve("packed.war");
         writeWar(war, "<portico hostingModel=\"outOfProcess\" startupTimeLimit=\"first\"/>");
-        HostingTomcat.await(() -> tomcat.get("/packed/").body().contains("first"), LIMIT, "packed WAR hosted");
+        Poll.until(LIMIT, "packed WAR hosted", () -> tomcat.get("/packed/").body().contains("first"));
         // replaced the way deployments do it: written beside, then moved over the old one
         Path next = tomcat.apps().resolve(".packed.war.new");
         writeWar(next, "<portico hostingModel=\"outOfProcess\" startupTimeLimit=\"second\"/>");
         Files.move(next, war, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        HostingTomcat.await(() -> tomcat.get("/packed/").body().contains("second"), LIMIT, "replaced WAR noticed");
+        Poll.until(LIMIT, "replaced WAR noticed", () -> tomcat.get("/packed/").body().contains("second"));
         // and rewritten in place
         writeWar(war, "<portico hostingModel=\"outOfProcess\" startupTimeLimit=\"third\"/>");
-        HostingTomcat.await(() -> tomcat.get("/packed/").body().contains("third"), LIMIT, "rewritten WAR noticed");
+        Poll.until(LIMIT, "rewritten WAR noticed", () -> tomcat.get("/packed/").body().contains("third"));
         Files.delete(war);
-        HostingTomcat.await(() -> !tomcat.valve().getHostedApps().containsKey("/packed"), LIMIT, "removed WAR noticed");
+        Poll.until(LIMIT, "removed WAR noticed", () -> !tomcat.valve().getHostedApps().containsKey("/packed"));
     }
 
     /** A change of a file outside appBase, seen through a link, raises no event in appBase: the rescan finds it. */
     @Test
     void aChangeTheWatchCannotSeeIsFoundByTheSafetyRescan() throws Exception {
-        try (HostingTomcat rescanned = new HostingTomcat(valve -> {
+        try (HostingTomcat rescanned = HostingTomcat.start(valve -> {
             valve.setShutdownTimeLimit(2);
             valve.setRescanInterval(1);
         })) {
@@ -146,11 +135,11 @@ class AppBaseChangesTest {
                 Files.writeString(target, "<portico processPath=\"node\" startupTimeLimit=\"before\"/>");
                 Path dir = Files.createDirectories(rescanned.apps().resolve("linked"));
                 Files.createSymbolicLink(dir.resolve("portico.xml"), target);
-                HostingTomcat.await(() -> rescanned.get("/linked/").body().contains("before"), LIMIT, "linked app hosted");
+                Poll.until(LIMIT, "linked app hosted", () -> rescanned.get("/linked/").body().contains("before"));
                 Files.writeString(target, "<portico processPath=\"node\" startupTimeLimit=\"after-change\"/>");
                 Files.setLastModifiedTime(target, FileTime.from(Instant.now().plusSeconds(5)));
-                HostingTomcat.await(() -> rescanned.get("/linked/").body().contains("after-change"), LIMIT,
-                        "linked portico.xml change found by the rescan");
+                Poll.until(LIMIT, "linked portico.xml change found by the rescan",
+                        () -> rescanned.get("/linked/").body().contains("after-change"));
             } finally {
                 delete(elsewhere);
             }
@@ -172,8 +161,8 @@ class AppBaseChangesTest {
             names.add(name);
         }
         offlineApp(tomcat.apps().resolve("m7#inner"), "m7#inner");
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().keySet().containsAll(List.of("/", "/m0", "/m299", "/m7/inner")),
-                LIMIT, "all apps hosted");
+        Poll.until(LIMIT, "all apps hosted",
+                () -> tomcat.valve().getHostedApps().keySet().containsAll(List.of("/", "/m0", "/m299", "/m7/inner")));
         for (String name : names) {
             assertEquals("app " + name, tomcat.get("/" + name + "/page").body());
         }
@@ -201,13 +190,13 @@ class AppBaseChangesTest {
         client.start();
         try {
             offlineApp(tomcat.apps().resolve("m150#sub"), "m150#sub");
-            HostingTomcat.await(() -> "app m150#sub".equals(tomcat.get("/m150/sub/x").body()), LIMIT, "added app serving");
+            Poll.until(LIMIT, "added app serving", () -> "app m150#sub".equals(tomcat.get("/m150/sub/x").body()));
             delete(tomcat.apps().resolve("m42"));
-            HostingTomcat.await(() -> "app ROOT".equals(tomcat.get("/m42/page").body()), LIMIT, "removed app gone to ROOT");
+            Poll.until(LIMIT, "removed app gone to ROOT", () -> "app ROOT".equals(tomcat.get("/m42/page").body()));
             delete(tomcat.apps().resolve("m150#sub"));
-            HostingTomcat.await(() -> "app m150".equals(tomcat.get("/m150/sub/x").body()), LIMIT, "removed nested app gone");
+            Poll.until(LIMIT, "removed nested app gone", () -> "app m150".equals(tomcat.get("/m150/sub/x").body()));
             int before = answered.get();
-            HostingTomcat.await(() -> answered.get() > before + 10, LIMIT, "the client still answered");
+            Poll.until(LIMIT, "the client still answered", () -> answered.get() > before + 10);
         } finally {
             serving.set(false);
             client.join();
@@ -222,8 +211,8 @@ class AppBaseChangesTest {
         }
         delete(tomcat.apps().resolve("m7#inner"));
         delete(root);
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().keySet().stream()
-                .noneMatch(p -> p.matches("/m[0-9]+(/inner)?") || p.equals("/")), LIMIT, "apps removed");
+        Poll.until(LIMIT, "apps removed", () -> tomcat.valve().getHostedApps().keySet().stream()
+                .noneMatch(p -> p.matches("/m[0-9]+(/inner)?") || p.equals("/")));
     }
 
     /** An app that never starts: a portico.xml and an app_offline.htm that names it. */
@@ -236,7 +225,7 @@ class AppBaseChangesTest {
     }
 
     private static long generation(String name) {
-        Map<?, ?> status = (Map<?, ?>) Json.parse(tomcat.get("/portico-status").body());
+        Map<?, ?> status = (Map<?, ?>) Json.parse(tomcat.status());
         for (Object app : (List<?>) status.get("apps")) {
             Map<?, ?> fields = (Map<?, ?>) app;
             if (name.equals(fields.get("name"))) {

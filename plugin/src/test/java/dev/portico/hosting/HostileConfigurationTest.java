@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
@@ -25,30 +24,14 @@ import dev.portico.testing.HostingTomcat;
  */
 class HostileConfigurationTest {
 
-    private static HostingTomcat tomcat;
-    private static CapturedLog log;
+    private static final CapturedLog log = new CapturedLog();
 
-    @BeforeAll
-    static void start() throws Exception {
-        log = new CapturedLog();
-        tomcat = new HostingTomcat(valve -> { });
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> { });
 
     @AfterAll
     static void stop() throws Exception {
         log.close();
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
-
-    private static HttpResponse<String> configErrorPage(String app) {
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/" + app), Duration.ofSeconds(10),
-                app + " hosted");
-        HttpResponse<String> page = tomcat.get("/" + app + "/");
-        assertEquals(500, page.statusCode(), page.body());
-        assertTrue(page.body().contains("500.19"), page.body());
-        return page;
     }
 
     private static List<String> errorsNaming(Path file) {
@@ -59,7 +42,7 @@ class HostileConfigurationTest {
     void aDirectoryNamedPorticoXmlIsAConfigurationErrorNotA404() throws Exception {
         // what `docker run -v /host/missing/portico.xml:/apps/bound/portico.xml` leaves behind
         Path config = Files.createDirectories(tomcat.apps().resolve("bound").resolve("portico.xml"));
-        HttpResponse<String> page = configErrorPage("bound");
+        HttpResponse<String> page = tomcat.assertConfigurationError("bound");
         assertTrue(page.body().contains(config.toString()) && page.body().contains("is a directory"), page.body());
         assertEquals(1, errorsNaming(config).size(), "one log line names the file: " + log.messages(Level.WARNING));
     }
@@ -70,7 +53,7 @@ class HostileConfigurationTest {
         Path fifo = webInf.resolve("portico.xml");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
         Files.move(webInf.getParent(), tomcat.apps().resolve("piped"));
-        HttpResponse<String> page = configErrorPage("piped");
+        HttpResponse<String> page = tomcat.assertConfigurationError("piped");
         assertTrue(page.body().contains("not a regular file"), page.body());
         // the scan goes on: an app deployed afterwards is hosted
         tomcat.nodeApp("after-pipe", "", Map.of());
@@ -81,7 +64,7 @@ class HostileConfigurationTest {
     void aHugeAttributeValueIsEchoedAsAnExcerptInThePageAndTheLog() {
         String value = "x".repeat(600_000);
         tomcat.writeApp("verbose", "<portico processPath=\"node\" startupTimeLimit=\"" + value + "\"/>");
-        HttpResponse<String> page = configErrorPage("verbose");
+        HttpResponse<String> page = tomcat.assertConfigurationError("verbose");
         assertTrue(page.body().length() < 5_000, "page of " + page.body().length() + " chars");
         assertTrue(page.body().contains("x".repeat(200) + "… (600000 chars)"), page.body());
         Path config = tomcat.apps().resolve("verbose").resolve("portico.xml");
@@ -93,7 +76,7 @@ class HostileConfigurationTest {
     @Test
     void aFiveMegabyteFileIsRefusedWithoutReadingIt() {
         tomcat.writeApp("bloated", "<portico processPath=\"node\" arguments=\"" + "y".repeat(5 * 1024 * 1024) + "\"/>");
-        HttpResponse<String> page = configErrorPage("bloated");
+        HttpResponse<String> page = tomcat.assertConfigurationError("bloated");
         assertTrue(page.body().contains("larger than 1 MiB"), page.body());
         assertTrue(page.body().length() < 5_000, "page of " + page.body().length() + " chars");
     }

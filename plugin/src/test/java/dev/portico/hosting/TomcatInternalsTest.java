@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,14 +24,15 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.coyote.AbstractProcessor;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
 
 /**
  * What {@link TomcatInternals} relies on, against the Tomcat on the class path: each test fails
@@ -46,62 +48,65 @@ class TomcatInternalsTest {
     private static final AtomicReference<Boolean> LOCK_HELD = new AtomicReference<>();
     /** The processor of the last request marked X-Capture. */
     private static final AtomicReference<AbstractProcessor> CAPTURED = new AtomicReference<>();
-    private static HostingTomcat tomcat;
 
-    @BeforeAll
-    static void start() throws Exception {
-        Field hook = org.apache.coyote.Request.class.getDeclaredField("hook");
-        hook.setAccessible(true);
-        tomcat = new HostingTomcat(valve -> valve.setStartupTimeLimit(20), embedded ->
-                // on the Engine, so that it runs before the Host's Portico valve
-                embedded.getEngine().getPipeline().addValve(new ValveBase(true) {
-                    @Override
-                    public void invoke(Request request, Response response) throws IOException, ServletException {
-                        if (request.getHeader("X-Lock") != null) {
-                            Lock lock = TomcatInternals.connectionLock(request);
-                            LOCK_SEEN.set(lock);
-                            LOCK_HELD.set(lock instanceof ReentrantLock held && held.isHeldByCurrentThread());
-                        }
-                        if (request.getHeader("X-Sweep") != null || request.getHeader("X-Capture") != null) {
-                            try {
-                                AbstractProcessor processor = (AbstractProcessor) hook.get(request.getCoyoteRequest());
-                                if (request.getHeader("X-Sweep") != null) {
-                                    MARKED.set(processor);
-                                } else {
-                                    CAPTURED.set(processor);
-                                }
-                            } catch (IllegalAccessException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }
-                        try {
-                            getNext().invoke(request, response);
-                        } finally {
-                            MARKED.remove();
-                        }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(20),
+            // on the Engine, so that it runs before the Host's Portico valve
+            embedded -> embedded.getEngine().getPipeline().addValve(new ProbeValve()));
+
+    /** Notes the connection lock of a request marked X-Lock and the processor of one marked X-Sweep or X-Capture. */
+    private static final class ProbeValve extends ValveBase {
+        private final Field hook;
+
+        ProbeValve() {
+            super(true);
+            try {
+                hook = org.apache.coyote.Request.class.getDeclaredField("hook");
+            } catch (NoSuchFieldException e) {
+                throw new IllegalStateException("Tomcat's coyote Request has no field 'hook' any more", e);
+            }
+            hook.setAccessible(true);
+        }
+
+        @Override
+        public void invoke(Request request, Response response) throws IOException, ServletException {
+            if (request.getHeader("X-Lock") != null) {
+                Lock lock = TomcatInternals.connectionLock(request);
+                LOCK_SEEN.set(lock);
+                LOCK_HELD.set(lock instanceof ReentrantLock held && held.isHeldByCurrentThread());
+            }
+            if (request.getHeader("X-Sweep") != null || request.getHeader("X-Capture") != null) {
+                try {
+                    AbstractProcessor processor = (AbstractProcessor) hook.get(request.getCoyoteRequest());
+                    if (request.getHeader("X-Sweep") != null) {
+                        MARKED.set(processor);
+                    } else {
+                        CAPTURED.set(processor);
                     }
-                }));
-        tomcat.nodeApp("internals", "", Map.of());
-        assertEquals(200, tomcat.get("/internals/").statusCode());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            try {
+                getNext().invoke(request, response);
+            } finally {
+                MARKED.remove();
+            }
         }
     }
 
-    private static int port() {
-        return tomcat.uri("/").getPort();
+    @BeforeAll
+    static void startTheApp() {
+        tomcat.nodeApp("internals", "", Map.of());
+        assertEquals(200, tomcat.get("/internals/").statusCode());
     }
 
     /** The lock Portico takes is the one Tomcat holds while it processes an event of the connection. */
     @Test
     void theConnectionLockIsTheOneTomcatHoldsWhileItProcessesTheConnection() throws Exception {
-        try (RawHttp connection = new RawHttp(port(), 10_000)) {
+        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send("GET /plain/x HTTP/1.1\r\nHost: x\r\nX-Lock: 1\r\n\r\n");
-            assertEquals(200, connection.read().status());
+            assertEquals(200, connection.readResponse("GET").status());
         }
         assertNotNull(LOCK_SEEN.get(), "TomcatInternals.connectionLock found no lock for an HTTP/1.1 request");
         assertTrue(LOCK_HELD.get(), "the lock found is not the one Tomcat holds while processing the request");
@@ -142,13 +147,13 @@ class TomcatInternalsTest {
         Level before = machine.getLevel();
         machine.setLevel(Level.FINEST);
         machine.addHandler(sweep);
-        try (RawHttp connection = new RawHttp(port(), 10_000)) {
+        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
             // a first forwarded request leaves its processor as Portico's cycles leave it
             connection.send("GET /internals/echo HTTP/1.1\r\nHost: x\r\n\r\n");
-            assertEquals(200, connection.read().status());
+            assertEquals(200, connection.readResponse("GET").status());
             // slow enough that a timeout, if the sweep decided one, is processed before the answer
             connection.send("GET /internals/slow?ms=300 HTTP/1.1\r\nHost: x\r\nX-Sweep: 1\r\n\r\n");
-            RawHttp.Answer answer = connection.read();
+            RawHttp.Response answer = connection.readResponse("GET");
             assertEquals(1, swept.get(), "Tomcat's trace of the state change to STARTING was not seen: "
                     + "the moment this test sweeps in no longer exists as it did; re-examine TomcatInternals");
             assertEquals(200, answer.status(), answer.text());
@@ -167,17 +172,17 @@ class TomcatInternalsTest {
     @Test
     void aCycleTomcatTimesOutIsAnswered503AndLogged() throws Exception {
         CAPTURED.set(null);
-        try (CapturedLog log = new CapturedLog(); RawHttp connection = new RawHttp(port(), 10_000)) {
+        try (CapturedLog log = new CapturedLog(); RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send("GET /internals/slow?ms=2000 HTTP/1.1\r\nHost: x\r\nX-Capture: 1\r\n\r\n");
-            HostingTomcat.await(() -> CAPTURED.get() != null && waitingProcessors().contains(CAPTURED.get()),
-                    java.time.Duration.ofSeconds(5), "the request waiting in its async cycle");
+            Poll.until(java.time.Duration.ofSeconds(5), "the request waiting in its async cycle",
+                    () -> CAPTURED.get() != null && waitingProcessors().contains(CAPTURED.get()));
             CAPTURED.get().timeoutAsync(-1);
-            RawHttp.Answer answer = connection.read();
+            RawHttp.Response answer = connection.readResponse("GET");
             assertEquals(503, answer.status(), answer.text());
             assertTrue(answer.text().contains("Portico"), answer.text());
-            HostingTomcat.await(() -> log.messages(Level.WARNING).stream()
-                    .anyMatch(m -> m.contains("/internals/slow") && m.contains("503")),
-                    java.time.Duration.ofSeconds(5), "a WARNING naming the request: " + log.messages(Level.WARNING));
+            Poll.until(java.time.Duration.ofSeconds(5), "a WARNING naming the request: " + log.messages(Level.WARNING),
+                    () -> log.messages(Level.WARNING).stream()
+                    .anyMatch(m -> m.contains("/internals/slow") && m.contains("503")));
         }
     }
 

@@ -21,16 +21,17 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TextWebSocket;
 
 /**
  * In-process hosting end to end: an embedded Tomcat with the valve, exploded WARs in its
@@ -39,23 +40,16 @@ import dev.portico.testing.HostingTomcat;
  */
 class InProcessHostingTest {
 
-    private static HostingTomcat tomcat;
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setStartupTimeLimit(30);
+        valve.setShutdownTimeLimit(3);
+    }, t -> t.enableNaming());
 
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(30);
-            valve.setShutdownTimeLimit(3);
-        }, t -> t.enableNaming());
         TestApp.write(tomcat.apps().resolve("tapp"), "");
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/tapp"), Duration.ofSeconds(10), "tapp hosted");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
+        tomcat.awaitHosted("tapp");
     }
 
     private static Map<String, String> fields(String body) {
@@ -173,7 +167,7 @@ class InProcessHostingTest {
 
     @Test
     void httpUpgrade() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
+        try (Socket socket = new Socket("127.0.0.1", tomcat.port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(("GET /tapp/upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
@@ -199,18 +193,8 @@ class InProcessHostingTest {
 
     @Test
     void webSocketEndpoint() throws Exception {
-        CompletableFuture<String> received = new CompletableFuture<>();
-        WebSocket socket = tomcat.client().newWebSocketBuilder()
-                .buildAsync(URI.create("ws://127.0.0.1:" + tomcat.uri("/").getPort() + "/tapp/ws"), new WebSocket.Listener() {
-                    @Override
-                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                        received.complete(data.toString());
-                        return null;
-                    }
-                }).get(10, TimeUnit.SECONDS);
-        socket.sendText("hi", true).get(10, TimeUnit.SECONDS);
-        assertEquals("echo:hi", received.get(10, TimeUnit.SECONDS));
-        socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+        assertEquals("echo:hi", TextWebSocket.roundTrip(tomcat.client(),
+                URI.create("ws://127.0.0.1:" + tomcat.port() + "/tapp/ws"), "hi", Duration.ofSeconds(10), Duration.ofSeconds(10)));
     }
 
     // ---------------------------------------------------------------- life of the app
@@ -224,8 +208,8 @@ class InProcessHostingTest {
                 + "</portico>");
         TestApp.write(staging, "");
         Path dir = Files.move(staging, tomcat.apps().resolve("envapp"));
-        HostingTomcat.await(() -> fields(tomcat.get("/envapp/info").body()).getOrDefault("initGreeting", "").equals("hello env"),
-                Duration.ofSeconds(15), "envapp with its portico.xml");
+        Poll.until(Duration.ofSeconds(15), "envapp with its portico.xml",
+                () -> fields(tomcat.get("/envapp/info").body()).getOrDefault("initGreeting", "").equals("hello env"));
         Map<String, String> info = fields(tomcat.get("/envapp/info").body());
         assertEquals("hello env", info.get("jndiGreeting"));
         assertEquals("inProcess", info.get("hostingModel"));
@@ -233,8 +217,8 @@ class InProcessHostingTest {
         String marker = "m" + System.nanoTime();
         assertEquals("printed " + marker, tomcat.get("/envapp/print?marker=" + marker).body());
         Path logs = dir.resolve("logs");
-        HostingTomcat.await(() -> logContains(logs, "out from app thread " + marker)
-                && logContains(logs, "err from app thread " + marker), Duration.ofSeconds(5), "stdout log written");
+        Poll.until(Duration.ofSeconds(5), "stdout log written", () -> logContains(logs, "out from app thread " + marker)
+                && logContains(logs, "err from app thread " + marker));
         // the log is not served as content
         try (Stream<Path> files = Files.list(logs)) {
             String name = files.findFirst().orElseThrow().getFileName().toString();
@@ -266,7 +250,7 @@ class InProcessHostingTest {
     void aWarThatFailsToStartAnswers500Point30AndTomcatStaysUp() throws Exception {
         TestApp.write(tomcat.apps().resolve("failing"), "<listener><listener-class>"
                 + TestApp.Failing.class.getName() + "</listener-class></listener>\n");
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/failing"), Duration.ofSeconds(10), "hosted");
+        tomcat.awaitHosted("failing");
         HttpResponse<String> response = tomcat.get("/failing/info");
         assertEquals(500, response.statusCode());
         assertTrue(response.body().contains("500.30"), response.body());
@@ -280,19 +264,19 @@ class InProcessHostingTest {
     @Test
     void appOfflineStopsTheAppAndReleasesItAndARequestAfterwardsRestartsIt() throws Exception {
         Path dir = TestApp.write(tomcat.apps().resolve("offline"), "");
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/offline"), Duration.ofSeconds(10), "hosted");
+        tomcat.awaitHosted("offline");
         assertEquals(200, tomcat.get("/offline/info").statusCode());
         assertEquals(1, Collections.frequency(TestApp.events(), "init /offline"));
 
         Files.writeString(dir.resolve("app_offline.htm"), "<h1>down for maintenance</h1>");
-        HostingTomcat.await(() -> tomcat.get("/offline/info").statusCode() == 503, Duration.ofSeconds(10), "offline");
+        Poll.until(Duration.ofSeconds(10), "offline", () -> tomcat.get("/offline/info").statusCode() == 503);
         assertEquals("<h1>down for maintenance</h1>", tomcat.get("/offline/info").body());
-        HostingTomcat.await(() -> TestApp.events().contains("destroy /offline"), Duration.ofSeconds(10), "context stopped");
+        Poll.until(Duration.ofSeconds(10), "context stopped", () -> TestApp.events().contains("destroy /offline"));
         // the deployment can now replace the app's files
         Files.writeString(dir.resolve("static.txt"), "new static file");
 
         Files.delete(dir.resolve("app_offline.htm"));
-        HostingTomcat.await(() -> tomcat.get("/offline/static.txt").statusCode() == 200, Duration.ofSeconds(10), "online");
+        Poll.until(Duration.ofSeconds(10), "online", () -> tomcat.get("/offline/static.txt").statusCode() == 200);
         assertEquals("new static file", tomcat.get("/offline/static.txt").body());
         assertEquals(2, Collections.frequency(TestApp.events(), "init /offline"));
     }
@@ -300,25 +284,26 @@ class InProcessHostingTest {
     @Test
     void aChangedWebXmlRestartsTheApp() throws Exception {
         Path dir = TestApp.write(tomcat.apps().resolve("recycled"), "");
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/recycled"), Duration.ofSeconds(10), "hosted");
+        tomcat.awaitHosted("recycled");
         assertEquals(200, tomcat.get("/recycled/info").statusCode());
         Path webXml = dir.resolve("WEB-INF/web.xml");
         Files.setLastModifiedTime(webXml, FileTime.fromMillis(Files.getLastModifiedTime(webXml).toMillis() + 5_000));
-        HostingTomcat.await(() -> TestApp.events().contains("destroy /recycled"), Duration.ofSeconds(10), "old generation stopped");
+        Poll.until(Duration.ofSeconds(10), "old generation stopped",
+                () -> TestApp.events().contains("destroy /recycled"));
         assertEquals(200, tomcat.get("/recycled/info").statusCode());
         assertEquals(2, Collections.frequency(TestApp.events(), "init /recycled"));
     }
 
     @Test
     void tomcatStopDrainsRequestsInFlight() throws Exception {
-        try (HostingTomcat own = new HostingTomcat(valve -> valve.setShutdownTimeLimit(10))) {
+        try (HostingTomcat own = HostingTomcat.start(valve -> valve.setShutdownTimeLimit(10))) {
             TestApp.write(own.apps().resolve("drain"), "");
-            HostingTomcat.await(() -> own.valve().getHostedApps().containsKey("/drain"), Duration.ofSeconds(10), "hosted");
+            own.awaitHosted("drain");
             assertEquals(200, own.get("/drain/info").statusCode());
             int before = TestApp.SLOW_IN_FLIGHT.get();
             CompletableFuture<HttpResponse<String>> slow = own.client().sendAsync(
                     HttpRequest.newBuilder(own.uri("/drain/slow?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
-            HostingTomcat.await(() -> TestApp.SLOW_IN_FLIGHT.get() > before, Duration.ofSeconds(10), "slow request running");
+            Poll.until(Duration.ofSeconds(10), "slow request running", () -> TestApp.SLOW_IN_FLIGHT.get() > before);
             own.stop();
             HttpResponse<String> response = slow.get(10, TimeUnit.SECONDS);
             assertEquals(200, response.statusCode());
@@ -349,7 +334,7 @@ class InProcessHostingTest {
                   <security-role><role-name>admin</role-name></security-role>
                 </web-app>
                 """);
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/guarded"), Duration.ofSeconds(10), "hosted");
+        tomcat.awaitHosted("guarded");
         assertEquals(401, tomcat.get("/guarded/index.html").statusCode());
         assertEquals(401, authorized("/guarded/index.html", "alice", "wrong").statusCode());
         HttpResponse<String> ok = authorized("/guarded/index.html", "alice", "secret");

@@ -9,18 +9,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
 
 /**
  * The real sample WAR (annotated servlets in WEB-INF/classes, a JSP) hosted in-process, once
@@ -28,25 +26,15 @@ import dev.portico.testing.Json;
  */
 class SampleWarInProcessTest {
 
-    private static final Path SAMPLE = Path.of(System.getProperty("portico.sampleWar", "target/portico-sample"));
-    private static HostingTomcat tomcat;
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(60), t -> t.enableNaming());
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeTrue(Files.isDirectory(SAMPLE.resolve("WEB-INF")), "sample WAR unpacked at " + SAMPLE);
-        tomcat = new HostingTomcat(valve -> valve.setStartupTimeLimit(60), t -> t.enableNaming());
-        tomcat.deployWar(SAMPLE, "exploded", null);
-        zip(SAMPLE, tomcat.apps().resolve(".packed"));
+        tomcat.deploySample("exploded", null);
+        zip(HostingTomcat.SAMPLE_WAR, tomcat.apps().resolve(".packed"));
         Files.move(tomcat.apps().resolve(".packed"), tomcat.apps().resolve("packed.war"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/exploded")
-                && tomcat.valve().getHostedApps().containsKey("/packed"), Duration.ofSeconds(10), "sample apps hosted");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
+        tomcat.awaitHosted("packed");
     }
 
     @Test

@@ -30,9 +30,11 @@ import javax.management.remote.rmi.RMIConnectorServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * The PorticoApp MBeans seen and driven from a JMX client over a real RMI connector on a
@@ -41,17 +43,15 @@ import dev.portico.testing.Json;
  */
 class AppMBeansTest {
 
-    private static HostingTomcat tomcat;
     private static JMXConnectorServer connectorServer;
     private static JMXConnector connector;
     private static MBeanServerConnection jmx;
 
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setShutdownTimeLimit(2)).withStatusPage();
+
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setShutdownTimeLimit(2);
-            valve.setStatusPath("/portico-status");
-        });
         Map<String, Object> environment = new HashMap<>();
         environment.put(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, new LoopbackSockets());
         // no RMI registry: the address carries the server's stub
@@ -69,9 +69,6 @@ class AppMBeansTest {
         }
         if (connectorServer != null) {
             connectorServer.stop();
-        }
-        if (tomcat != null) {
-            tomcat.close();
         }
     }
 
@@ -123,7 +120,7 @@ class AppMBeansTest {
     void anOutOfProcessAppIsStartedStoppedAndRecycledOverJmx() throws Exception {
         tomcat.nodeApp("shop", "", Map.of());
         ObjectName shop = app("/shop");
-        HostingTomcat.await(() -> isRegistered(shop), Duration.ofSeconds(5), "the MBean of /shop");
+        Poll.until(Duration.ofSeconds(5), "the MBean of /shop", () -> isRegistered(shop));
         assertEquals("shop", attribute(shop, "name"));
         assertEquals("/shop", attribute(shop, "path"));
         assertEquals("outOfProcess", attribute(shop, "model"));
@@ -132,7 +129,7 @@ class AppMBeansTest {
         assertEquals(-1L, attribute(shop, "uptime"));
 
         assertEquals("START of app [shop] requested: carried out within the valve's scanInterval", invoke(shop, "start"));
-        HostingTomcat.await(() -> "running".equals(attribute(shop, "state")), Duration.ofSeconds(20), "started over JMX");
+        Poll.until(Duration.ofSeconds(20), "started over JMX", () -> "running".equals(attribute(shop, "state")));
         long[] pids = {Long.parseLong((String) attribute(shop, "pids"))};
         assertTrue(Integer.parseInt((String) attribute(shop, "ports")) > 0);
         assertEquals(1, attribute(shop, "starts"));
@@ -144,15 +141,15 @@ class AppMBeansTest {
         assertEquals(0, attribute(shop, "inFlight"));
 
         invoke(shop, "stop");
-        HostingTomcat.await(() -> "".equals(attribute(shop, "pids")) && "idle".equals(attribute(shop, "state")),
-                Duration.ofSeconds(10), "stopped over JMX");
+        Poll.until(Duration.ofSeconds(10), "stopped over JMX",
+                () -> "".equals(attribute(shop, "pids")) && "idle".equals(attribute(shop, "state")));
         assertFalse(ProcessHandle.of(pids[0]).map(ProcessHandle::isAlive).orElse(false), "the old process is gone");
         long afterStop = pidServing("/shop");
         assertNotEquals(pids[0], afterStop, "the next request started a new process");
 
         invoke(shop, "recycle");
-        HostingTomcat.await(() -> !ProcessHandle.of(afterStop).map(ProcessHandle::isAlive).orElse(false),
-                Duration.ofSeconds(10), "the recycled generation's process gone");
+        Poll.until(Duration.ofSeconds(10), "the recycled generation's process gone",
+                () -> !ProcessHandle.of(afterStop).map(ProcessHandle::isAlive).orElse(false));
         // the app was serving, so the recycle started the new generation before the old one stopped
         assertEquals("running", attribute(shop, "state"));
         assertEquals(1, attribute(shop, "starts"), "a new generation counts its own starts");
@@ -164,30 +161,30 @@ class AppMBeansTest {
     void takenOfflineOverJmxAnAppAnswers503UntilBroughtBackAndTheFileStillWins() throws Exception {
         Path dir = tomcat.nodeApp("held", "", Map.of());
         ObjectName held = app("/held");
-        HostingTomcat.await(() -> isRegistered(held), Duration.ofSeconds(5), "the MBean of /held");
+        Poll.until(Duration.ofSeconds(5), "the MBean of /held", () -> isRegistered(held));
         long pid = pidServing("/held");
 
         invoke(held, "takeOffline");
-        HostingTomcat.await(() -> tomcat.get("/held/env").statusCode() == 503, Duration.ofSeconds(5), "offline");
+        Poll.until(Duration.ofSeconds(5), "offline", () -> tomcat.get("/held/env").statusCode() == 503);
         var page = tomcat.get("/held/env");
         assertTrue(page.body().contains("taken offline for maintenance"), page.body());
         assertEquals("offline", attribute(held, "state"));
         assertEquals("operator", attribute(held, "offlineReason"));
         assertEquals(Boolean.TRUE, attribute(held, "heldOffline"));
-        HostingTomcat.await(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
-                Duration.ofSeconds(10), "the process stopped while offline");
+        Poll.until(Duration.ofSeconds(10), "the process stopped while offline",
+                () -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         assertEquals("START of app [held] refused: it is offline (operator); bring it online first", invoke(held, "start"));
 
         Files.writeString(dir.resolve("app_offline.htm"), "<h1>back at noon</h1>");
-        HostingTomcat.await(() -> "app_offline.htm".equals(attribute(held, "offlineReason")), Duration.ofSeconds(5),
-                "the file's page");
+        Poll.until(Duration.ofSeconds(5), "the file's page",
+                () -> "app_offline.htm".equals(attribute(held, "offlineReason")));
         invoke(held, "bringOnline");
-        HostingTomcat.await(() -> Boolean.FALSE.equals(attribute(held, "heldOffline")), Duration.ofSeconds(5), "released");
+        Poll.until(Duration.ofSeconds(5), "released", () -> Boolean.FALSE.equals(attribute(held, "heldOffline")));
         assertEquals("<h1>back at noon</h1>", tomcat.get("/held/env").body(), "app_offline.htm keeps it offline");
         assertEquals(503, tomcat.get("/held/env").statusCode());
 
         Files.delete(dir.resolve("app_offline.htm"));
-        HostingTomcat.await(() -> tomcat.get("/held/env").statusCode() == 200, Duration.ofSeconds(20), "online again");
+        Poll.until(Duration.ofSeconds(20), "online again", () -> tomcat.get("/held/env").statusCode() == 200);
         assertNull(attribute(held, "offlineReason"));
     }
 
@@ -198,12 +195,12 @@ class AppMBeansTest {
         Files.writeString(war.getParent().resolve("index.html"), "in-process page");
         Files.move(war.getParent(), tomcat.apps().resolve("pages"));
         ObjectName pages = app("/pages");
-        HostingTomcat.await(() -> isRegistered(pages), Duration.ofSeconds(5), "the MBean of /pages");
+        Poll.until(Duration.ofSeconds(5), "the MBean of /pages", () -> isRegistered(pages));
         assertEquals("inProcess", attribute(pages, "model"));
         assertEquals("idle", attribute(pages, "state"));
         assertEquals(-1L, attribute(pages, "uptime"));
         invoke(pages, "start");
-        HostingTomcat.await(() -> "running".equals(attribute(pages, "state")), Duration.ofSeconds(10), "started over JMX");
+        Poll.until(Duration.ofSeconds(10), "started over JMX", () -> "running".equals(attribute(pages, "state")));
         assertEquals("", attribute(pages, "pids"));
         assertTrue((Long) attribute(pages, "uptime") >= 0, "an in-process app is up since its Context started");
         assertEquals("in-process page", tomcat.get("/pages/index.html").body());
@@ -211,7 +208,7 @@ class AppMBeansTest {
 
         // out of the catalog's sight (it ignores dot names) in one step
         Files.move(tomcat.apps().resolve("pages"), tomcat.apps().resolve(".pages-removed"));
-        HostingTomcat.await(() -> !isRegistered(pages), Duration.ofSeconds(5), "the MBean removed with the app");
+        Poll.until(Duration.ofSeconds(5), "the MBean removed with the app", () -> !isRegistered(pages));
     }
 
     @Test
@@ -219,7 +216,7 @@ class AppMBeansTest {
         Set<ObjectName> valves = jmx.queryNames(new ObjectName("Tomcat:type=Valve,name=PorticoValve,*"), null);
         assertEquals(1, valves.size(), valves.toString());
         ObjectName valve = valves.iterator().next();
-        assertEquals("/portico-status", jmx.getAttribute(valve, "statusPath"));
+        assertEquals(HostingTomcat.STATUS_PATH, jmx.getAttribute(valve, "statusPath"));
         assertEquals("dev.portico.PorticoValve", jmx.getAttribute(valve, "className"));
         assertEquals("STARTED", jmx.getAttribute(valve, "stateName"));
         assertEquals("Portico: hosts apps in-process and out-of-process behind the Host",
@@ -236,7 +233,7 @@ class AppMBeansTest {
             }
         }
         tomcat.nodeApp("described", "", Map.of());
-        HostingTomcat.await(() -> isRegistered(app("/described")), Duration.ofSeconds(5), "the MBean of /described");
+        Poll.until(Duration.ofSeconds(5), "the MBean of /described", () -> isRegistered(app("/described")));
         assertEquals("An app hosted by Portico, in-process or out-of-process",
                 jmx.getMBeanInfo(app("/described")).getDescription());
     }
@@ -254,7 +251,7 @@ class AppMBeansTest {
     void eachReadyProcessHasAnMBeanUntilItExits() throws Exception {
         tomcat.nodeApp("duo", "processesPerApplication=\"2\" preloadEnabled=\"true\"", Map.of());
         ObjectName pattern = new ObjectName("Tomcat:type=PorticoProcess,host=localhost,app=/duo,*");
-        HostingTomcat.await(() -> names(pattern).size() == 2, Duration.ofSeconds(20), "two process MBeans");
+        Poll.until(Duration.ofSeconds(20), "two process MBeans", () -> names(pattern).size() == 2);
         java.util.Set<Long> pids = new java.util.HashSet<>();
         for (ObjectName name : names(pattern)) {
             long pid = (Long) attribute(name, "pid");
@@ -266,9 +263,9 @@ class AppMBeansTest {
         }
         long victim = pids.iterator().next();
         ProcessHandle.of(victim).orElseThrow().destroyForcibly();
-        HostingTomcat.await(() -> names(pattern).size() == 2 && names(pattern).stream()
-                .noneMatch(n -> n.getKeyProperty("pid").equals(String.valueOf(victim))), Duration.ofSeconds(20),
-                "the killed process's MBean gone, its replacement's there: " + names(pattern));
+        Poll.until(Duration.ofSeconds(20), "the killed process's MBean gone, its replacement's there: " + names(pattern),
+                () -> names(pattern).size() == 2 && names(pattern).stream()
+                .noneMatch(n -> n.getKeyProperty("pid").equals(String.valueOf(victim))));
     }
 
     private static java.util.Set<ObjectName> names(ObjectName pattern) {

@@ -1,7 +1,5 @@
 package dev.portico.outofprocess;
 
-import static dev.portico.testing.Load.concurrently;
-import static dev.portico.testing.Load.isPattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,15 +26,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Concurrently;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * The process pool with real Node processes on loopback: balancing, sticky sessions,
@@ -46,35 +46,25 @@ import dev.portico.testing.RawHttp;
 @Timeout(120)
 class BackendPoolTest {
 
-    private static HostingTomcat tomcat;
+    /** How long the concurrent clients of one test may take together. */
+    private static final Duration LOAD_LIMIT = Duration.ofSeconds(170);
 
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(20);
-            valve.setShutdownTimeLimit(5);
-            valve.setStatusPath("/portico-status");
-        });
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setStartupTimeLimit(20);
+        valve.setShutdownTimeLimit(5);
+    }).withStatusPage();
 
     /** Every exchange ends exactly once, and no test leaves a request counted on a process. */
     @AfterEach
     void nothingLeftInFlight() {
-        HostingTomcat.await(() -> Json.fields(tomcat.get("/portico-status").body(), "inFlight").stream()
-                .allMatch("0"::equals), Duration.ofSeconds(10), "no request in flight: " + tomcat.get("/portico-status").body());
+        tomcat.awaitNothingInFlight(Duration.ofSeconds(10), "no request in flight");
     }
 
     // ---------------------------------------------------------------- helpers
 
     private static Map<?, ?> app(String path) {
-        String body = tomcat.get("/portico-status").body();
+        String body = tomcat.status();
         List<?> apps = (List<?>) ((Map<?, ?>) Json.parse(body)).get("apps");
         return apps.stream().map(a -> (Map<?, ?>) a).filter(a -> path.equals(a.get("path"))).findFirst()
                 .orElseThrow(() -> new AssertionError(path + " not in " + body));
@@ -103,10 +93,6 @@ class BackendPoolTest {
         Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(2)));
     }
 
-    private static int port() {
-        return tomcat.uri("/").getPort();
-    }
-
     private static long percentile(List<Long> values, double p) {
         List<Long> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
@@ -119,13 +105,13 @@ class BackendPoolTest {
     void requestsAreSpreadOverEveryProcessOfThePool() throws Exception {
         tomcat.nodeApp("trio", "processesPerApplication=\"3\"", Map.of());
         Set<Long> served = ConcurrentHashMap.newKeySet();
-        concurrently(6, client -> {
+        Concurrently.run(6, LOAD_LIMIT, client -> {
             for (int i = 0; i < 30; i++) {
                 served.add(pid("/trio"));
             }
         });
         assertEquals(3, served.size(), "pids that served: " + served);
-        HostingTomcat.await(() -> readyPids("/trio").size() == 3, Duration.ofSeconds(10), "three ready processes");
+        Poll.until(Duration.ofSeconds(10), "three ready processes", () -> readyPids("/trio").size() == 3);
         assertEquals(Set.copyOf(readyPids("/trio")), served);
         assertEquals(3, ((Number) app("/trio").get("starts")).intValue());
     }
@@ -138,7 +124,7 @@ class BackendPoolTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no route cookie: " + first.headers().map()));
         assertTrue(cookie.contains("Path=/sticky") && cookie.contains("HttpOnly"), cookie);
         String route = cookie.substring(0, cookie.indexOf(';'));
-        HostingTomcat.await(() -> readyPids("/sticky").size() == 3, Duration.ofSeconds(10), "three ready processes");
+        Poll.until(Duration.ofSeconds(10), "three ready processes", () -> readyPids("/sticky").size() == 3);
         String pid = Json.field(first.body(), "pid");
         for (int i = 0; i < 30; i++) {
             HttpResponse<String> again = tomcat.send(HttpRequest.newBuilder(tomcat.uri("/sticky/env"))
@@ -185,16 +171,16 @@ class BackendPoolTest {
     @Test
     void killingOneOfTwoProcessesUnderLoadLosesNoGet() throws Exception {
         tomcat.nodeApp("pair", "processesPerApplication=\"2\" rapidFailsPerMinute=\"100\"", Map.of());
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(20), "two ready processes", () -> {
             pid("/pair");
             return readyPids("/pair").size() == 2;
-        }, Duration.ofSeconds(20), "two ready processes");
+        });
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         AtomicInteger gets = new AtomicInteger();
         AtomicInteger kills = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         int clients = 6;
-        concurrently(clients + 1, client -> {
+        Concurrently.run(clients + 1, LOAD_LIMIT, client -> {
             if (client == clients) {
                 Random victims = new Random(7);
                 while (System.nanoTime() < deadline) {
@@ -210,18 +196,18 @@ class BackendPoolTest {
                 return;
             }
             Random random = new Random(300 + client);
-            RawHttp connection = null;
+            RawHttp.Connection connection = null;
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 int bytes = random.nextInt(64 * 1024);
                 try {
                     if (connection == null) {
-                        connection = new RawHttp(port(), 30_000);
+                        connection = tomcat.connect(Duration.ofSeconds(30));
                     }
                     gets.incrementAndGet();
                     connection.send("GET /pair/download?bytes=" + bytes + "&id=" + client + "-" + i
                             + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                    RawHttp.Answer answer = connection.read();
-                    if (answer.status() != 200 || !isPattern(answer.body(), bytes)) {
+                    RawHttp.Response answer = connection.readResponse("GET");
+                    if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
                         failures.add(client + "-" + i + ": " + answer.status() + " " + answer.body().length + " B");
                     }
                     if (answer.closesConnection()) {
@@ -241,7 +227,7 @@ class BackendPoolTest {
         assertTrue(kills.get() >= 4, "killed only " + kills + " times");
         assertTrue(failures.isEmpty(), failures.size() + " of " + gets + " GETs failed, e.g. "
                 + failures.stream().limit(8).toList());
-        HostingTomcat.await(() -> readyPids("/pair").size() == 2, Duration.ofSeconds(20), "the pool is whole again");
+        Poll.until(Duration.ofSeconds(20), "the pool is whole again", () -> readyPids("/pair").size() == 2);
         // every killed process was replaced (a dying one may have been ejected as an outlier before its exit was known)
         assertTrue(((Number) app("/pair").get("starts")).intValue() >= 2 + kills.get(), app("/pair").toString());
     }
@@ -254,10 +240,10 @@ class BackendPoolTest {
     @Test
     void aRecycleUnderLoadFailsNoRequestAndWaitsForNoColdStart() throws Exception {
         Path dir = tomcat.nodeApp("rolling", "processesPerApplication=\"2\"", Map.of("BACKEND_START_DELAY_MS", "2500"));
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(20), "two ready processes", () -> {
             pid("/rolling");
             return readyPids("/rolling").size() == 2;
-        }, Duration.ofSeconds(20), "two ready processes");
+        });
         Set<Long> before = Set.copyOf(readyPids("/rolling"));
         long generation = ((Number) app("/rolling").get("generation")).longValue();
         AtomicBoolean recycled = new AtomicBoolean();
@@ -267,37 +253,37 @@ class BackendPoolTest {
         AtomicBoolean touched = new AtomicBoolean();
         int clients = 4;
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        concurrently(clients + 1, client -> {
+        Concurrently.run(clients + 1, LOAD_LIMIT, client -> {
             if (client == clients) {
                 Thread.sleep(1500);
                 touch(dir.resolve("restart.txt"));
                 touched.set(true);
-                HostingTomcat.await(() -> ((Number) app("/rolling").get("generation")).longValue() != generation
+                Poll.until(Duration.ofSeconds(25), "the new generation alone serving",
+                        () -> ((Number) app("/rolling").get("generation")).longValue() != generation
                         && processes("/rolling").size() == 2
-                        && processes("/rolling").stream().allMatch(p -> "ready".equals(p.get("state"))),
-                        Duration.ofSeconds(25), "the new generation alone serving");
+                        && processes("/rolling").stream().allMatch(p -> "ready".equals(p.get("state"))));
                 Thread.sleep(500);
                 recycled.set(true);
                 return;
             }
-            RawHttp connection = new RawHttp(port(), 30_000);
+            RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(30));
             try {
                 for (int i = 0; !recycled.get() && System.nanoTime() < end; i++) {
                     boolean duringRecycle = touched.get();
                     long begin = System.nanoTime();
                     connection.send("GET /rolling/download?bytes=2000&id=" + client + "-" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                    RawHttp.Answer answer = connection.read();
+                    RawHttp.Response answer = connection.readResponse("GET");
                     long millis = (System.nanoTime() - begin) / 1_000_000;
                     (duringRecycle ? during : steady).add(millis);
-                    if (answer.status() != 200 || !isPattern(answer.body(), 2000)) {
-                        failures.add(client + "-" + i + ": " + answer.status() + " " + answer.headers() + " "
+                    if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), 2000)) {
+                        failures.add(client + "-" + i + ": " + answer.status() + " " + answer.head() + " "
                                 + answer.body().length + " B");
                         return;
                     }
                     if (answer.closesConnection()) {
                         // Tomcat's maxKeepAliveRequests (100), said honestly
                         connection.close();
-                        connection = new RawHttp(port(), 30_000);
+                        connection = tomcat.connect(Duration.ofSeconds(30));
                     }
                 }
             } finally {
@@ -315,8 +301,8 @@ class BackendPoolTest {
         Set<Long> after = Set.copyOf(readyPids("/rolling"));
         assertTrue(Collections.disjoint(before, after), "old " + before + ", new " + after);
         for (long old : before) {
-            HostingTomcat.await(() -> ProcessHandle.of(old).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(10),
-                    "old process " + old + " stopped");
+            Poll.until(Duration.ofSeconds(10), "old process " + old + " stopped",
+                    () -> ProcessHandle.of(old).map(p -> !p.isAlive()).orElse(true));
         }
     }
 
@@ -330,12 +316,12 @@ class BackendPoolTest {
         Path dir = tomcat.nodeApp("parked", "", Map.of("BACKEND_START_DELAY_MS", "1500"));
         CompletableFuture<HttpResponse<String>> waiting = tomcat.client().sendAsync(
                 HttpRequest.newBuilder(tomcat.uri("/parked/echo?id=waiting")).build(), HttpResponse.BodyHandlers.ofString());
-        HostingTomcat.await(() -> "starting".equals(app("/parked").get("state")), Duration.ofSeconds(10),
-                "the first process starting: " + app("/parked"));
+        Poll.until(Duration.ofSeconds(10), "the first process starting: " + app("/parked"),
+                () -> "starting".equals(app("/parked").get("state")));
         long generation = ((Number) app("/parked").get("generation")).longValue();
         touch(dir.resolve("restart.txt"));
-        HostingTomcat.await(() -> ((Number) app("/parked").get("generation")).longValue() != generation,
-                Duration.ofSeconds(10), "the new generation in the slot");
+        Poll.until(Duration.ofSeconds(10), "the new generation in the slot",
+                () -> ((Number) app("/parked").get("generation")).longValue() != generation);
         HttpResponse<String> answer = waiting.get(20, TimeUnit.SECONDS);
         assertEquals(200, answer.statusCode(), answer.body());
         assertEquals("id=waiting", Json.field(answer.body(), "query"));
@@ -353,20 +339,20 @@ class BackendPoolTest {
         tomcat.writeApp("steadfast", "<portico processPath=\"node\" arguments=\"" + HostingTomcat.NODE_BACKEND
                 + "\" rapidFailsPerMinute=\"100\"><environmentVariables><environmentVariable name=\"BACKEND_FAIL_START\""
                 + " value=\"1\"/></environmentVariables></portico>");
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(20), "the failed deployment on the status page: " + app("/steadfast"), () -> {
             assertEquals(oldPid, pid("/steadfast"), "a request went elsewhere than the good process");
             Object failure = app("/steadfast").get("lastFailure");
             return failure != null && failure.toString().contains("did not get ready");
-        }, Duration.ofSeconds(20), "the failed deployment on the status page: " + app("/steadfast"));
+        });
         for (int i = 0; i < 20; i++) {
             assertEquals(oldPid, pid("/steadfast"));
         }
         assertTrue(app("/steadfast").get("lastFailure").toString().contains("failing on purpose")
                 || app("/steadfast").get("lastFailure").toString().contains("exited with code 1"), app("/steadfast").toString());
         tomcat.nodeApp("steadfast", "", Map.of("FIXED", "1"));
-        HostingTomcat.await(() -> pid("/steadfast") != oldPid, Duration.ofSeconds(20), "the fixed version serving");
-        HostingTomcat.await(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(10),
-                "the old process stopped");
+        Poll.until(Duration.ofSeconds(20), "the fixed version serving", () -> pid("/steadfast") != oldPid);
+        Poll.until(Duration.ofSeconds(10), "the old process stopped",
+                () -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
     }
 
     /** An invalid portico.xml for a serving app: a 500.19 would be an error page while a good generation exists. */
@@ -376,10 +362,10 @@ class BackendPoolTest {
         long oldPid = pid("/kept");
         tomcat.writeApp("kept", "<portico processPath=\"node\" arguments=\"" + HostingTomcat.NODE_BACKEND
                 + "\" startupTimeLimit=\"abc\"/>");
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(10), "the invalid configuration on the status page: " + app("/kept"), () -> {
             Object failure = app("/kept").get("lastFailure");
             return failure != null && failure.toString().contains("startupTimeLimit");
-        }, Duration.ofSeconds(10), "the invalid configuration on the status page: " + app("/kept"));
+        });
         for (int i = 0; i < 10; i++) {
             assertEquals(oldPid, pid("/kept"), "served by the good generation");
         }
@@ -412,8 +398,8 @@ class BackendPoolTest {
         // never failed for good: the app is fixed without a recycle, and once the wait is over a
         // request starts it again, in the same generation
         Files.delete(broken);
-        HostingTomcat.await(() -> tomcat.get("/looping/").statusCode() == 200, Duration.ofSeconds(20),
-                "the fixed app served after its backoff");
+        Poll.until(Duration.ofSeconds(20), "the fixed app served after its backoff",
+                () -> tomcat.get("/looping/").statusCode() == 200);
         assertEquals(generation, ((Number) app("/looping").get("generation")).longValue(), "no recycle was needed");
     }
 
@@ -424,15 +410,15 @@ class BackendPoolTest {
     void aProcessIsReplacedAfterMaxRequestsPerProcessWithoutAFailedRequest() {
         tomcat.nodeApp("limited", "maxRequestsPerProcess=\"10\"", Map.of());
         Map<Long, Integer> servedBy = new java.util.LinkedHashMap<>();
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(30), "a third process after two reached the limit: " + servedBy, () -> {
             servedBy.merge(pid("/limited"), 1, Integer::sum);
             return servedBy.size() >= 3;
-        }, Duration.ofSeconds(30), "a third process after two reached the limit: " + servedBy);
+        });
         List<Integer> counts = new ArrayList<>(servedBy.values());
         assertTrue(counts.get(0) >= 10 && counts.get(1) >= 10, "each replaced process served its 10 first: " + servedBy);
         long firstPid = servedBy.keySet().iterator().next();
-        HostingTomcat.await(() -> ProcessHandle.of(firstPid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15),
-                "the first process stopped");
+        Poll.until(Duration.ofSeconds(15), "the first process stopped",
+                () -> ProcessHandle.of(firstPid).map(p -> !p.isAlive()).orElse(true));
     }
 
     @Test
@@ -441,18 +427,18 @@ class BackendPoolTest {
         long first = pid("/hungry");
         HttpResponse<String> grown = tomcat.get("/hungry/grow?mb=300");
         assertEquals(200, grown.statusCode(), grown.body());
-        HostingTomcat.await(() -> pid("/hungry") != first, Duration.ofSeconds(20), "a new process after the limit");
-        HostingTomcat.await(() -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15),
-                "the hungry process stopped");
+        Poll.until(Duration.ofSeconds(20), "a new process after the limit", () -> pid("/hungry") != first);
+        Poll.until(Duration.ofSeconds(15), "the hungry process stopped",
+                () -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true));
     }
 
     @Test
     void anIdleAppStopsItsProcessesAndTheNextRequestStartsThem() {
         tomcat.nodeApp("sleepy", "idleTimeout=\"1\"", Map.of());
         long first = pid("/sleepy");
-        HostingTomcat.await(() -> "idle".equals(app("/sleepy").get("state")), Duration.ofSeconds(15), "idle");
-        HostingTomcat.await(() -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15),
-                "the idle process stopped");
+        Poll.until(Duration.ofSeconds(15), "idle", () -> "idle".equals(app("/sleepy").get("state")));
+        Poll.until(Duration.ofSeconds(15), "the idle process stopped",
+                () -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true));
         assertNotEquals(first, pid("/sleepy"));
     }
 
@@ -482,7 +468,7 @@ class BackendPoolTest {
         for (int i = 0; i < 3; i++) {
             assertEquals(503, tomcat.get("/outlier/status?code=503").statusCode(), "the backend's own 503 passes");
         }
-        HostingTomcat.await(() -> pid("/outlier") != first, Duration.ofSeconds(20), "a replacement serving");
+        Poll.until(Duration.ofSeconds(20), "a replacement serving", () -> pid("/outlier") != first);
     }
 
     @Test
@@ -490,7 +476,7 @@ class BackendPoolTest {
         tomcat.nodeApp("ailing", "readinessPath=\"/healthz\" healthCheckInterval=\"1\"", Map.of());
         long first = pid("/ailing");
         assertEquals(200, tomcat.get("/ailing/sick").statusCode());
-        HostingTomcat.await(() -> pid("/ailing") != first, Duration.ofSeconds(20), "a healthy replacement serving");
+        Poll.until(Duration.ofSeconds(20), "a healthy replacement serving", () -> pid("/ailing") != first);
     }
 
     // ---------------------------------------------------------------- races with the pool's own decisions
@@ -503,32 +489,20 @@ class BackendPoolTest {
     void anOpenUpgradedConnectionKeepsAnIdleAppRunning() throws Exception {
         tomcat.nodeApp("tunnelled", "idleTimeout=\"1\"", Map.of());
         long pid = pid("/tunnelled");
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port())) {
-            socket.setSoTimeout(10_000);
-            java.io.OutputStream out = socket.getOutputStream();
-            java.io.InputStream in = socket.getInputStream();
-            out.write(("GET /tunnelled/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            out.flush();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int b = in.read();
-                assertTrue(b >= 0, "closed before the 101: " + head);
-                head.append((char) b);
-            }
-            assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+        try (RawHttp.Connection tunnel = tomcat.upgradeToEcho("/tunnelled/raw-echo", Duration.ofSeconds(10))) {
+            RawHttp.Head head = tunnel.readHead();
+            assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
             assertEquals("1", inFlight("/tunnelled"), "the open tunnel is in flight");
             // three maintenance rounds past idleTimeout with no request but the tunnel
             Thread.sleep(3500);
             assertEquals("running", app("/tunnelled").get("state"));
-            out.write("still here".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            out.flush();
-            assertEquals("still here", new String(in.readNBytes(10), java.nio.charset.StandardCharsets.ISO_8859_1));
+            tunnel.send("still here");
+            assertEquals("still here", new String(tunnel.readBytes(10), java.nio.charset.StandardCharsets.ISO_8859_1));
             assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the tunnel's process stopped");
         }
-        HostingTomcat.await(() -> "0".equals(inFlight("/tunnelled")), Duration.ofSeconds(10), "the closed tunnel counted out");
-        HostingTomcat.await(() -> "idle".equals(app("/tunnelled").get("state")), Duration.ofSeconds(15),
-                "idle once the tunnel closed");
+        Poll.until(Duration.ofSeconds(10), "the closed tunnel counted out", () -> "0".equals(inFlight("/tunnelled")));
+        Poll.until(Duration.ofSeconds(15), "idle once the tunnel closed",
+                () -> "idle".equals(app("/tunnelled").get("state")));
     }
 
     private static String inFlight(String path) {
@@ -544,11 +518,12 @@ class BackendPoolTest {
         // the process ignores the shutdown request and SIGTERM: its stop takes shutdownTimeLimit (5 s)
         tomcat.nodeApp("drowsy", "idleTimeout=\"1\"", Map.of("BACKEND_IGNORE_SIGTERM", "1"));
         long first = pid("/drowsy");
-        HostingTomcat.await(() -> "stopping".equals(app("/drowsy").get("state")), Duration.ofSeconds(15), "stopping for idleness");
+        Poll.until(Duration.ofSeconds(15), "stopping for idleness",
+                () -> "stopping".equals(app("/drowsy").get("state")));
         HttpResponse<String> during = tomcat.get("/drowsy/env");
         assertEquals(200, during.statusCode(), during.body());
         assertNotEquals(String.valueOf(first), Json.field(during.body(), "pid"));
-        HostingTomcat.await(() -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15),
-                "the idle process stopped");
+        Poll.until(Duration.ofSeconds(15), "the idle process stopped",
+                () -> ProcessHandle.of(first).map(p -> !p.isAlive()).orElse(true));
     }
 }

@@ -17,33 +17,22 @@ import java.util.stream.Stream;
 
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.PorticoValve;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.Poll;
 
 /** The forwarding Context of an out-of-process app, as Tomcat sees it. */
 @Timeout(60)
 class ForwardingContextTest {
 
-    private static HostingTomcat tomcat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setShutdownTimeLimit(2));
 
     /**
      * A forwarding Context runs no app code, so its stop has no thread to report: Tomcat's own
@@ -70,8 +59,8 @@ class ForwardingContextTest {
             try (Stream<Path> files = Files.walk(app)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
-            HostingTomcat.await(() -> forwardingContextOrNull("/leakless") == null, Duration.ofSeconds(15),
-                    "the app's Context removed");
+            Poll.until(Duration.ofSeconds(15), "the app's Context removed",
+                    () -> forwardingContextOrNull("/leakless") == null);
             List<String> leaks = log.messages(Level.WARNING).stream().filter(m -> m.contains("failed to stop")).toList();
             assertTrue(leaks.isEmpty(), leaks.toString());
         } finally {

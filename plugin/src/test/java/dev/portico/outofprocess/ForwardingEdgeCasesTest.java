@@ -7,20 +7,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.RawHttp;
 
 /**
  * Edge cases of the forwarding path found by attacking it, each against a real Node backend
@@ -32,27 +31,14 @@ import dev.portico.testing.RawHttp;
 class ForwardingEdgeCasesTest {
 
     static final Path BACKEND = HostingTomcat.NODE_BACKEND.resolveSibling("edge-cases.js");
-    private static HostingTomcat tomcat;
     private static Path work;
+
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(20)).withStatusPage();
 
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(20);
-            valve.setStatusPath("/portico-status");
-        });
         work = Files.createTempDirectory("portico-edge-");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
-
-    private static int port() {
-        return tomcat.uri("/").getPort();
     }
 
     private static void app(String name, String attributes, Map<String, String> env) {
@@ -77,7 +63,7 @@ class ForwardingEdgeCasesTest {
         var answer = tomcat.get("/leak/die");
         System.out.println("[edge] /leak/die -> " + answer.statusCode());
         Thread.sleep(500);
-        String status = tomcat.get("/portico-status").body();
+        String status = tomcat.status();
         System.out.println("[edge] status after: " + status);
         List<String> inFlight = Json.fields(status, "inFlight");
         assertTrue(inFlight.stream().allMatch("0"::equals), "in flight after the request ended: " + status);
@@ -93,7 +79,7 @@ class ForwardingEdgeCasesTest {
     void retriedAnswerIsWrittenWithoutBlockingAForwardingThread() throws Exception {
         app("block", "rapidFailsPerMinute=\"100\"", Map.of("MARKER", work.resolve("block.marker").toString()));
         assertEquals(200, tomcat.get("/block/ok").statusCode());
-        RawHttp slow = new RawHttp(port(), 60_000);
+        RawHttp.Connection slow = tomcat.connect(Duration.ofSeconds(60));
         try {
             // the first process dies on /big without answering; the retry goes to the second, which sends 8 MiB
             slow.send("GET /block/big HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -119,7 +105,7 @@ class ForwardingEdgeCasesTest {
         assertEquals(200, tomcat.get("/control/ok").statusCode());
         // kill the first process' role: /big on the first process dies; so trigger the second process first
         tomcat.get("/control/die");
-        RawHttp slow = new RawHttp(port(), 60_000);
+        RawHttp.Connection slow = tomcat.connect(Duration.ofSeconds(60));
         try {
             slow.send("GET /control/big HTTP/1.1\r\nHost: x\r\n\r\n");
             Thread.sleep(4000);
@@ -170,7 +156,7 @@ class ForwardingEdgeCasesTest {
         app("reject", "", Map.of());
         assertEquals(200, tomcat.get("/reject/ok").statusCode());
         for (int round = 0; round < 3; round++) {
-            RawHttp c = new RawHttp(port(), 20_000);
+            RawHttp.Connection c = tomcat.connect(Duration.ofSeconds(20));
             byte[] body = new byte[4 << 20];
             CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
                 try {
@@ -181,8 +167,8 @@ class ForwardingEdgeCasesTest {
                 }
             });
             try {
-                RawHttp.Answer a = c.read();
-                System.out.println("[edge] early rejection round " + round + ": " + a.status() + " " + a.headers() + " "
+                RawHttp.Response a = c.readResponse("POST");
+                System.out.println("[edge] early rejection round " + round + ": " + a.status() + " " + a.head() + " "
                         + a.text().substring(0, Math.min(120, a.text().length())));
                 assertEquals(413, a.status(), "the backend said 413; the client got " + a.status() + ": " + a.text());
             } finally {
@@ -192,10 +178,10 @@ class ForwardingEdgeCasesTest {
         }
     }
 
-    private static RawHttp.Answer rawGet(String path) throws IOException {
-        try (RawHttp connection = new RawHttp(port(), 8_000)) {
+    private static RawHttp.Response rawGet(String path) throws IOException {
+        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(8))) {
             connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
-            return connection.read();
+            return connection.readResponse("GET");
         }
     }
 
@@ -205,12 +191,11 @@ class ForwardingEdgeCasesTest {
     void interimAnswersDoNotReplaceTheFinalOne() throws Exception {
         app("interim", "requestTimeout=\"00:00:10\"", Map.of());
         for (String interim : new String[] {"hints", "processing", "continue"}) {
-            RawHttp.Answer answer = rawGet("/interim/" + interim);
+            RawHttp.Response answer = rawGet("/interim/" + interim);
             assertEquals(200, answer.status(), interim);
             assertEquals("final answer", answer.text(), interim);
         }
-        HostingTomcat.await(() -> Json.fields(tomcat.get("/portico-status").body(), "inFlight").stream().allMatch("0"::equals),
-                Duration.ofSeconds(5), "no request left in flight");
+        tomcat.awaitNothingInFlight(Duration.ofSeconds(5), "no request left in flight");
     }
 
     /**
@@ -236,7 +221,7 @@ class ForwardingEdgeCasesTest {
         app(name, "", Map.of());
         assertEquals(200, tomcat.get("/" + name + "/ok").statusCode());
         long begin = System.nanoTime();
-        RawHttp.Answer answer = rawGet("/" + name + "/" + endpoint);
+        RawHttp.Response answer = rawGet("/" + name + "/" + endpoint);
         long millis = (System.nanoTime() - begin) / 1_000_000;
         assertEquals(502, answer.status());
         assertTrue(millis < 1500, "the 502 took " + millis + " ms");
@@ -249,14 +234,14 @@ class ForwardingEdgeCasesTest {
     @Timeout(60)
     void headKeepsTheDeclaredLengthAndTheConnection() throws Exception {
         app("head", "", Map.of());
-        try (RawHttp connection = new RawHttp(port(), 8_000)) {
+        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(8))) {
             for (int n : new int[] {1000, 1_000_000, 0}) {
                 connection.send("HEAD /head/len?n=" + n + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                RawHttp.Answer answer = connection.readHead();
-                assertEquals(String.valueOf(n), answer.header("content-length"), "HEAD n=" + n);
+                RawHttp.Response answer = connection.readResponse("HEAD");
+                assertEquals(String.valueOf(n), answer.header("content-length").orElse(null), "HEAD n=" + n);
             }
             connection.send("GET /head/len?n=5 HTTP/1.1\r\nHost: x\r\n\r\n");
-            assertEquals("aaaaa", connection.read().text());
+            assertEquals("aaaaa", connection.readResponse("GET").text());
         }
     }
 }

@@ -2,11 +2,9 @@ package dev.portico.outofprocess;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static dev.portico.testing.Load.concurrently;
-import static dev.portico.testing.Load.isPattern;
-import static dev.portico.testing.Load.sha256;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +13,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Concurrently;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * The forwarding path under concurrency, in an embedded Tomcat with a real Node backend: many
@@ -33,30 +33,19 @@ import dev.portico.testing.RawHttp;
  */
 class ForwardingUnderLoadTest {
 
+    /** How long the concurrent clients of one test may take together. */
+    private static final Duration LOAD_LIMIT = Duration.ofSeconds(170);
+
     private static final int CLIENTS = 6;
     private static final int[] SIZES = {0, 1, 100, 4095, 4096, 4097, 7016, 8000, 16 * 1024 + 3, 64 * 1024, 300_000, 1 << 20};
 
-    private static HostingTomcat tomcat;
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(20)).withStatusPage();
 
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(20);
-            valve.setStatusPath("/portico-status");
-        });
         tomcat.nodeApp("load", "", Map.of());
         assertEquals(200, tomcat.get("/load/").statusCode());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
-
-    private static int port() {
-        return tomcat.uri("/").getPort();
     }
 
     /** Bodies around Tomcat's 4 KiB and 8 KiB buffer edges used to lose their tail under concurrency (502.3). */
@@ -65,9 +54,9 @@ class ForwardingUnderLoadTest {
     void concurrentKeepAliveBodiesOfEverySizeArriveWhole() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        concurrently(CLIENTS, client -> {
+        Concurrently.run(CLIENTS, LOAD_LIMIT, client -> {
             Random random = new Random(client);
-            RawHttp connection = null;
+            RawHttp.Connection connection = null;
             for (int i = 0; i < 120; i++) {
                 int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
                 boolean chunked = (i + client) % 3 == 0;
@@ -75,19 +64,28 @@ class ForwardingUnderLoadTest {
                 byte[] body = new byte[size];
                 random.nextBytes(body);
                 String id = client + "-" + i;
-                String head = "POST /load/echo?id=" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        + (expectContinue ? "Expect: 100-continue\r\n" : "");
+                List<String> headers = new ArrayList<>();
+                if (expectContinue) {
+                    headers.add("Expect: 100-continue"); // and the body at once, without waiting for the 100
+                }
                 sent.incrementAndGet();
                 try {
                     if (connection == null) {
-                        connection = new RawHttp(port(), 30_000);
+                        connection = tomcat.connect(Duration.ofSeconds(30));
                     }
-                    RawHttp.Answer answer = chunked ? connection.exchangeChunked(head, body, 1 + random.nextInt(9000))
-                            : connection.exchange(head, body);
+                    if (chunked) {
+                        headers.add("Transfer-Encoding: chunked");
+                        connection.send(RawHttp.head("POST", "/load/echo?id=" + id, headers.toArray(String[]::new)),
+                                RawHttp.chunked(body, 1 + random.nextInt(9000)));
+                    } else {
+                        headers.add("Content-Length: " + body.length);
+                        connection.send(RawHttp.head("POST", "/load/echo?id=" + id, headers.toArray(String[]::new)), body);
+                    }
+                    RawHttp.Response answer = connection.readResponse("POST");
                     String json = answer.text();
                     if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
                             || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
-                            || !sha256(body).equals(Json.field(json, "bodySha256"))) {
+                            || !TestBodies.sha256(body).equals(Json.field(json, "bodySha256"))) {
                         failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
                                 + json.substring(0, Math.min(200, json.length())));
                     }
@@ -115,7 +113,7 @@ class ForwardingUnderLoadTest {
     void abandonedStreamsLeaveOtherExchangesWhole() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        concurrently(CLIENTS, client -> {
+        Concurrently.run(CLIENTS, LOAD_LIMIT, client -> {
             Random random = new Random(100 + client);
             for (int i = 0; i < 40; i++) {
                 String id = client + "-" + i;
@@ -123,26 +121,26 @@ class ForwardingUnderLoadTest {
                 try {
                     if (client % 2 == 0) {
                         // abandon a stream after a random part of it
-                        RawHttp abandoned = new RawHttp(port(), 10_000);
+                        RawHttp.Connection abandoned = tomcat.connect(Duration.ofSeconds(10));
                         abandoned.send("GET /load/sse?count=40&intervalMs=5&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
                         abandoned.readSome(1 + random.nextInt(300));
                         abandoned.abort();
                     }
-                    try (RawHttp connection = new RawHttp(port(), 20_000)) {
+                    try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(20))) {
                         connection.send("GET /load/sse?count=6&intervalMs=3&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Answer stream = connection.read();
+                        RawHttp.Response stream = connection.readResponse("GET");
                         String expected = "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n";
                         if (stream.status() != 200 || !expected.equals(stream.text())) {
                             failures.add("stream " + id + ": " + stream.status() + " " + stream.text());
                         }
                         int bytes = 1 + random.nextInt(200_000);
                         connection.send("GET /load/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Answer download = connection.read();
-                        if (download.status() != 200 || !isPattern(download.body(), bytes)) {
+                        RawHttp.Response download = connection.readResponse("GET");
+                        if (download.status() != 200 || !TestBodies.isModulo251(download.body(), bytes)) {
                             failures.add("download " + id + ": " + download.status() + " " + download.body().length + " B");
                         }
                         connection.send("GET /load/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Answer echo = connection.read();
+                        RawHttp.Response echo = connection.readResponse("GET");
                         if (echo.status() != 200 || !("id=" + id).equals(Json.field(echo.text(), "query"))) {
                             failures.add("echo " + id + ": " + echo.status() + " " + echo.text());
                         }
@@ -178,7 +176,7 @@ class ForwardingUnderLoadTest {
         AtomicInteger cutLarge = new AtomicInteger();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         // the last of the threads is the killer; the others are clients
-        concurrently(CLIENTS + 1, client -> {
+        Concurrently.run(CLIENTS + 1, LOAD_LIMIT, client -> {
             if (client == CLIENTS) {
                 while (System.nanoTime() < deadline) {
                     Thread.sleep(1500);
@@ -193,23 +191,23 @@ class ForwardingUnderLoadTest {
                 return;
             }
             Random random = new Random(200 + client);
-            RawHttp connection = null;
+            RawHttp.Connection connection = null;
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 String id = client + "-" + i;
                 boolean post = client % 3 == 2;
                 try {
                     if (connection == null) {
-                        connection = new RawHttp(port(), 30_000);
+                        connection = tomcat.connect(Duration.ofSeconds(30));
                     }
-                    RawHttp.Answer answer;
+                    RawHttp.Response answer;
                     if (post) {
                         posts.incrementAndGet();
                         byte[] body = new byte[random.nextInt(20_000)];
                         random.nextBytes(body);
-                        answer = connection.exchange("POST /victim/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n", body);
+                        answer = connection.exchange("POST", "/victim/echo?id=" + id, RawHttp.Body.sized(body));
                         if (answer.status() == 502) {
                             posts502.incrementAndGet();
-                        } else if (answer.status() != 200 || !sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
+                        } else if (answer.status() != 200 || !TestBodies.sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
                             failures.add("POST " + id + ": " + answer.status() + " " + answer.text());
                         }
                     } else {
@@ -217,16 +215,16 @@ class ForwardingUnderLoadTest {
                         int bytes = random.nextInt(i % 4 == 0 ? 300_000 : 64 * 1024);
                         connection.send("GET /victim/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
                         try {
-                            answer = connection.read();
-                        } catch (java.io.EOFException cut) {
-                            if (bytes <= 64 * 1024 || !cut.getMessage().startsWith("body cut")) {
+                            answer = connection.readResponse("GET");
+                        } catch (RawHttp.TruncatedBody cut) {
+                            if (bytes <= 64 * 1024) {
                                 throw cut;
                             }
                             cutLarge.incrementAndGet();
                             connection = null;
                             continue;
                         }
-                        if (answer.status() != 200 || !isPattern(answer.body(), bytes)) {
+                        if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
                             failures.add("GET " + id + ": " + answer.status() + " " + answer.body().length + " B");
                         }
                     }
@@ -249,9 +247,6 @@ class ForwardingUnderLoadTest {
     /** Every exchange ends exactly once, however it ended: a leak here would make every later drain wait its full limit. */
     @org.junit.jupiter.api.AfterEach
     void nothingLeftInFlight() {
-        HostingTomcat.await(() -> {
-            String status = tomcat.get("/portico-status").body();
-            return !status.contains("\"inFlight\":") || Json.fields(status, "inFlight").stream().allMatch("0"::equals);
-        }, java.time.Duration.ofSeconds(10), "no request in flight: " + tomcat.get("/portico-status").body());
+        tomcat.awaitNothingInFlight(Duration.ofSeconds(10), "no request in flight");
     }
 }

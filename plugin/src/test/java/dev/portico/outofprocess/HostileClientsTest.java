@@ -26,11 +26,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
 
 /**
  * Clients that misbehave on purpose, over raw sockets, against one out-of-process app: none may
@@ -43,17 +45,16 @@ import dev.portico.testing.RawHttp;
  */
 class HostileClientsTest {
 
-    private static HostingTomcat tomcat;
     /** Threads the blocking servlet ran on. */
     private static final ConcurrentLinkedQueue<String> blockedThreads = new ConcurrentLinkedQueue<>();
     private static volatile CountDownLatch release = new CountDownLatch(0);
 
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(20),
+            HostileClientsTest::addBlockingServlet).withStatusPage();
+
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(20);
-            valve.setStatusPath("/portico-status");
-        }, HostileClientsTest::addBlockingServlet);
         tomcat.nodeApp("node", "", Map.of());
         assertEquals(200, tomcat.get("/node/").statusCode());
     }
@@ -81,13 +82,6 @@ class HostileClientsTest {
     @AfterAll
     static void stop() throws Exception {
         release.countDown();
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
-
-    private static int port() {
-        return tomcat.uri("/").getPort();
     }
 
     /**
@@ -102,7 +96,7 @@ class HostileClientsTest {
         release = new CountDownLatch(1);
         blockedThreads.clear();
         byte[] body = new byte[24 * 1024 * 1024];
-        try (RawHttp hostile = new RawHttp(port(), 60_000)) {
+        try (RawHttp.Connection hostile = tomcat.connect(Duration.ofSeconds(60))) {
             CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
                 try {
                     hostile.send("POST /node/slow?ms=1000 HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n");
@@ -112,10 +106,11 @@ class HostileClientsTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            RawHttp.Answer upload = hostile.read();
+            RawHttp.Response upload = hostile.readResponse("POST");
             assertEquals(200, upload.status());
             sent.get(30, TimeUnit.SECONDS);
-            HostingTomcat.await(() -> !blockedThreads.isEmpty(), Duration.ofSeconds(20), "the pipelined request reached its servlet");
+            Poll.until(Duration.ofSeconds(20), "the pipelined request reached its servlet",
+                    () -> !blockedThreads.isEmpty());
             String thread = blockedThreads.peek();
             System.out.println("[selector] pipelined request served on " + thread);
             // while that servlet blocks, the Host's other clients are still forwarded
@@ -123,7 +118,7 @@ class HostileClientsTest {
                     HttpRequest.newBuilder(tomcat.uri("/node/echo")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString()).handle((r, e) -> r).get(15, TimeUnit.SECONDS);
             release.countDown();
-            assertEquals("unblocked", hostile.read().text());
+            assertEquals("unblocked", hostile.readResponse("GET").text());
             assertFalse(thread.startsWith("portico-forward"), "a forwarding thread ran an app's servlet: " + thread);
             assertTrue(other != null && other.statusCode() == 200,
                     "another client's forwarded request was not answered while the servlet blocked: " + other);
@@ -140,18 +135,18 @@ class HostileClientsTest {
     @Test
     @Timeout(180)
     void wellBehavedClientIsServedWhileHostileClientsPress() throws Exception {
-        int port = port();
-        java.util.List<RawHttp> hostile = new java.util.concurrent.CopyOnWriteArrayList<>();
+        int port = tomcat.port();
+        java.util.List<RawHttp.Connection> hostile = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.ExecutorService pressure = java.util.concurrent.Executors.newCachedThreadPool();
         try {
             for (int i = 0; i < 10; i++) {
-                RawHttp stalled = new RawHttp(port, 60_000);
+                RawHttp.Connection stalled = RawHttp.connect(port, Duration.ofSeconds(60));
                 stalled.send("GET /node/download?bytes=" + (64 * 1024 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 hostile.add(stalled);
             }
             for (int i = 0; i < 30; i++) {
-                RawHttp sse = new RawHttp(port, 60_000);
+                RawHttp.Connection sse = RawHttp.connect(port, Duration.ofSeconds(60));
                 sse.send("GET /node/sse?count=100000&intervalMs=5 HTTP/1.1\r\nHost: x\r\n\r\n");
                 hostile.add(sse);
                 pressure.submit(() -> {
@@ -162,7 +157,7 @@ class HostileClientsTest {
                 });
             }
             for (int i = 0; i < 5; i++) {
-                RawHttp slowloris = new RawHttp(port, 60_000);
+                RawHttp.Connection slowloris = RawHttp.connect(port, Duration.ofSeconds(60));
                 slowloris.send("POST /node/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
                 hostile.add(slowloris);
                 pressure.submit(() -> {
@@ -177,7 +172,7 @@ class HostileClientsTest {
                 pressure.submit(() -> {
                     byte[] part = new byte[1024 * 1024];
                     while (running.get()) {
-                        try (RawHttp cut = new RawHttp(port, 10_000)) {
+                        try (RawHttp.Connection cut = RawHttp.connect(port, Duration.ofSeconds(10))) {
                             cut.send("POST /node/slow?ms=50 HTTP/1.1\r\nHost: x\r\nContent-Length: " + (16 * part.length) + "\r\n\r\n");
                             for (int k = 0; k < 6; k++) {
                                 cut.send(part);
@@ -203,7 +198,7 @@ class HostileClientsTest {
             System.out.println("[selector] slowest of 100 probes under pressure: " + worst / 1_000_000 + " ms");
         } finally {
             running.set(false);
-            hostile.forEach(RawHttp::abort);
+            hostile.forEach(RawHttp.Connection::abort);
             pressure.shutdownNow();
             pressure.awaitTermination(20, TimeUnit.SECONDS);
         }
@@ -231,11 +226,11 @@ class HostileClientsTest {
 
     private static void stalledDownloadsDoNotCountAgainstTheProcess(boolean reset) throws Exception {
         String pid = Json.field(tomcat.get("/node/env").body(), "pid");
-        List<RawHttp> stalled = new java.util.ArrayList<>();
+        List<RawHttp.Connection> stalled = new java.util.ArrayList<>();
         try (CapturedLog log = new CapturedLog()) {
             // all begun first (each answer's head counts as a success), then all given up: six in a row
             for (int i = 0; i < 6; i++) {
-                RawHttp client = new RawHttp(port(), 30_000);
+                RawHttp.Connection client = tomcat.connect(Duration.ofSeconds(30));
                 stalled.add(client);
                 client.send("GET /node/download?bytes=" + (64 * 1024 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(client.readSome(1024).length > 0, "the download began");
@@ -243,14 +238,13 @@ class HostileClientsTest {
             if (reset) {
                 // the clients read no more: the socket buffers fill and Tomcat holds a write pending
                 Thread.sleep(1000);
-                stalled.forEach(RawHttp::abort);
+                stalled.forEach(RawHttp.Connection::abort);
             }
-            HostingTomcat.await(() -> Json.fields(tomcat.get("/portico-status").body(), "inFlight").stream()
-                    .allMatch("0"::equals), Duration.ofSeconds(30), "the stalled downloads ended");
+            tomcat.awaitNothingInFlight(Duration.ofSeconds(30), "the stalled downloads ended");
             List<String> blamed = log.messages(Level.WARNING).stream().filter(m -> m.contains("/node/download")).toList();
             assertEquals(List.of(), blamed, "a client that left was logged as the backend's failure");
         } finally {
-            stalled.forEach(RawHttp::abort);
+            stalled.forEach(RawHttp.Connection::abort);
         }
         assertEquals(pid, Json.field(tomcat.get("/node/env").body(), "pid"),
                 "clients that left replaced the app's healthy process");

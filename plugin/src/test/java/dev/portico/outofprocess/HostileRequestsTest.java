@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,10 +19,11 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.RawHttp;
 
 /**
  * What a hostile client sends, over a raw socket, to two out-of-process apps {@code /a} and
@@ -31,7 +33,6 @@ import dev.portico.testing.RawHttp;
  */
 class HostileRequestsTest {
 
-    private static HostingTomcat tomcat;
     private static final List<LogRecord> severe = new ArrayList<>();
     private static final Handler severeHandler = new Handler() {
         @Override
@@ -52,10 +53,12 @@ class HostileRequestsTest {
         }
     };
 
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setStartupTimeLimit(20));
+
     @BeforeAll
     static void start() throws Exception {
         Logger.getLogger("").addHandler(severeHandler);
-        tomcat = new HostingTomcat(valve -> valve.setStartupTimeLimit(20));
         tomcat.nodeApp("a", "", Map.of());
         tomcat.nodeApp("b", "", Map.of());
         assertEquals(200, tomcat.get("/a/").statusCode());
@@ -65,15 +68,12 @@ class HostileRequestsTest {
     @AfterAll
     static void stop() throws Exception {
         Logger.getLogger("").removeHandler(severeHandler);
-        if (tomcat != null) {
-            tomcat.close();
-        }
     }
 
-    private static RawHttp.Answer raw(String request) throws IOException {
-        try (RawHttp connection = new RawHttp(tomcat.uri("/").getPort(), 10_000)) {
+    private static RawHttp.Response raw(String request) throws IOException {
+        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send(request);
-            return connection.read();
+            return connection.readResponse(request.substring(0, request.indexOf(' ')));
         }
     }
 
@@ -100,7 +100,7 @@ class HostileRequestsTest {
             "GET /a/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
         };
         for (String request : refused) {
-            RawHttp.Answer answer = raw(request);
+            RawHttp.Response answer = raw(request);
             assertTrue(answer.status() >= 400 && answer.status() < 500 || answer.status() == 501,
                     answer.status() + " for " + request.replace("\r\n", "\\r\\n"));
         }
@@ -110,10 +110,10 @@ class HostileRequestsTest {
     /** A malformed chunked body used to be a bare close: it gets an answer, and the backend sees no request of its own making. */
     @Test
     void malformedChunkedBodyIsAnswered400() throws IOException {
-        RawHttp.Answer answer = raw("POST /a/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        RawHttp.Response answer = raw("POST /a/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5\r\nhello\r\nzz-not-hex\r\n\r\n");
         assertEquals(400, answer.status());
-        assertTrue(answer.closesConnection(), "a 400 after a broken body must close: " + answer.headers());
+        assertTrue(answer.closesConnection(), "a 400 after a broken body must close: " + answer.head());
         assertNoSevere();
     }
 
@@ -127,7 +127,7 @@ class HostileRequestsTest {
         };
         int answered = 0;
         for (String probe : probes) {
-            RawHttp.Answer answer = raw("GET " + probe + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawHttp.Response answer = raw("GET " + probe + " HTTP/1.1\r\nHost: x\r\n\r\n");
             if (answer.status() >= 400 && answer.status() < 500) {
                 continue; // refused by the front: nothing reached a backend
             }
@@ -152,7 +152,7 @@ class HostileRequestsTest {
     /** Tomcat unfolds an obs-fold line into one value (RFC 9112, 5.2): the backend sees no line break of the client's. */
     @Test
     void foldedHeaderReachesTheBackendAsOneLine() throws IOException {
-        RawHttp.Answer answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
+        RawHttp.Response answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
         assertEquals(200, answer.status());
         String folded = Json.field(answer.text(), "x-folded");
         assertTrue(folded != null && !folded.contains("\n") && !folded.contains("\r"), "x-folded: " + folded);
@@ -160,7 +160,7 @@ class HostileRequestsTest {
 
     @Test
     void forgedForwardingHeadersNeverReachTheBackend() throws IOException {
-        RawHttp.Answer answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\n"
+        RawHttp.Response answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\n"
                 + "X_Forwarded_For: 6.6.6.6\r\nX_Portico_Token: forged\r\nX-Real-IP: 6.6.6.6\r\nx-forwarded-for: 7.7.7.7\r\n"
                 + "X-Forwarded_Proto: https\r\nx_real_ip: 6.6.6.6\r\nX-Original-URL: /b/\r\nForwarded: for=6.6.6.6\r\n\r\n");
         assertEquals(200, answer.status());
@@ -179,7 +179,7 @@ class HostileRequestsTest {
         String pid = Json.field(tomcat.get("/a/env").body(), "pid");
         for (String path : new String[] {"/a/.portico/shutdown", "/a/%2eportico/shutdown", "/a/.portico;x/shutdown",
                 "/a//.portico/shutdown", "/a/.PORTICO/shutdown", "/a/x/../.portico/shutdown", "/a/.portico"}) {
-            RawHttp.Answer answer = raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Portico-Event: shutdown\r\n"
+            RawHttp.Response answer = raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Portico-Event: shutdown\r\n"
                     + "Content-Length: 0\r\n\r\n");
             assertTrue(answer.status() == 404 || answer.status() == 400, path + " answered " + answer.status());
         }

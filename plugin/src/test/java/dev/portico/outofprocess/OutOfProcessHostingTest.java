@@ -7,30 +7,31 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
-import dev.portico.testing.RawHttp;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * Out-of-process hosting end to end inside an embedded Tomcat: real Node processes on
@@ -38,22 +39,11 @@ import dev.portico.testing.RawHttp;
  */
 class OutOfProcessHostingTest {
 
-    private static HostingTomcat tomcat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(20);
-            valve.setShutdownTimeLimit(3);
-        });
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setStartupTimeLimit(20);
+        valve.setShutdownTimeLimit(3);
+    });
 
     private static long pid(String app) {
         return Long.parseLong(Json.field(tomcat.get("/" + app + "/env").body(), "pid"));
@@ -79,7 +69,7 @@ class OutOfProcessHostingTest {
         assertEquals("5", Json.field(body, "bodyLength"));
         assertEquals(List.of("127.0.0.1"), Json.fields(body, "x-forwarded-for"));
         assertEquals("http", Json.field(body, "x-forwarded-proto"));
-        assertEquals("127.0.0.1:" + tomcat.uri("/").getPort(), Json.field(body, "x-forwarded-host"));
+        assertEquals("127.0.0.1:" + tomcat.port(), Json.field(body, "x-forwarded-host"));
         assertEquals("/echo", Json.field(body, "x-forwarded-prefix"));
         assertEquals("kept", Json.field(body, "x-custom"));
         assertNull(Json.field(body, "x-portico-principal"));
@@ -100,30 +90,36 @@ class OutOfProcessHostingTest {
     @Test
     void forwardsTheClientsHost() throws Exception {
         tomcat.nodeApp("hosted", "", Map.of());
-        int front = tomcat.uri("/").getPort();
-        try (RawHttp raw = new RawHttp(front, 10_000)) {
-            String echo = raw.exchange("GET /hosted/echo HTTP/1.1\r\nHost: shop.example:" + front + "\r\n", new byte[0]).text();
+        int front = tomcat.port();
+        try (RawHttp.Connection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
+            String echo = echo(raw, "GET /hosted/echo HTTP/1.1\r\nHost: shop.example:" + front + "\r\n");
             assertEquals("shop.example:" + front, Json.field(echo, "host"), echo);
             assertEquals("shop.example:" + front, Json.field(echo, "x-forwarded-host"), echo);
             assertEquals(Integer.toString(front), Json.field(echo, "x-forwarded-port"), echo);
-            echo = raw.exchange("GET /hosted/echo HTTP/1.1\r\nHost: Shop.Example\r\n", new byte[0]).text();
+            echo = echo(raw, "GET /hosted/echo HTTP/1.1\r\nHost: Shop.Example\r\n");
             assertEquals("Shop.Example", Json.field(echo, "host"), echo);
             assertEquals("Shop.Example", Json.field(echo, "x-forwarded-host"), echo);
             // HTTP/1.0 without Host: the front's own address, as a webapp's getServerName() says
-            echo = raw.exchange("GET /hosted/echo HTTP/1.0\r\nConnection: keep-alive\r\n", new byte[0]).text();
+            echo = echo(raw, "GET /hosted/echo HTTP/1.0\r\nConnection: keep-alive\r\n");
             assertEquals(Json.field(echo, "x-forwarded-host"), Json.field(echo, "host"), echo);
             assertNotNull(Json.field(echo, "host"), echo);
         }
+    }
+
+    /** The echo of a GET whose head (request line and headers, no blank line) is written as it stands. */
+    private static String echo(RawHttp.Connection connection, String head) throws IOException {
+        connection.send(head + "Content-Length: 0\r\n\r\n");
+        return connection.readResponse("GET").text();
     }
 
     /** {@code preserveHostHeader="false"}: the backend's own loopback address in Host, the client's in X-Forwarded-Host only. */
     @Test
     void preserveHostHeaderOffSendsTheBackendsAddress() throws Exception {
         tomcat.nodeApp("ownhost", "preserveHostHeader=\"false\"", Map.of());
-        int front = tomcat.uri("/").getPort();
+        int front = tomcat.port();
         String port = Json.field(tomcat.get("/ownhost/env").body(), "PORTICO_PORT");
-        try (RawHttp raw = new RawHttp(front, 10_000)) {
-            String echo = raw.exchange("GET /ownhost/echo HTTP/1.1\r\nHost: shop.example\r\n", new byte[0]).text();
+        try (RawHttp.Connection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
+            String echo = echo(raw, "GET /ownhost/echo HTTP/1.1\r\nHost: shop.example\r\n");
             assertEquals("127.0.0.1:" + port, Json.field(echo, "host"), echo);
             assertEquals("shop.example", Json.field(echo, "x-forwarded-host"), echo);
         }
@@ -153,10 +149,10 @@ class OutOfProcessHostingTest {
         // a new process gets a port of its own, and its arguments follow
         String pid = String.valueOf(env.get("pid"));
         tomcat.get("/bound/crash");
-        HostingTomcat.await(() -> {
+        Poll.until(Duration.ofSeconds(20), "a restarted backend", () -> {
             HttpResponse<String> again = tomcat.get("/bound/env");
             return again.statusCode() == 200 && !pid.equals(Json.field(again.body(), "pid"));
-        }, Duration.ofSeconds(20), "a restarted backend");
+        });
         Map<String, Object> restarted = (Map<String, Object>) Json.parse(tomcat.get("/bound/env").body());
         assertEquals(Long.parseLong((String) restarted.get("PORTICO_PORT")), restarted.get("listeningPort"));
     }
@@ -218,48 +214,42 @@ class OutOfProcessHostingTest {
     void hundredMegabyteBodiesPassIntactBothWays() throws Exception {
         tomcat.nodeApp("bulk", "", Map.of());
         long size = 100L * 1024 * 1024;
-        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        Supplier<InputStream> body = TestBodies.seeded(size, 42);
         HttpRequest upload = HttpRequest.newBuilder(tomcat.uri("/bulk/echo")).timeout(Duration.ofMinutes(3))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(size, sent))).build();
+                .POST(HttpRequest.BodyPublishers.ofInputStream(body)).build();
         HttpResponse<String> echoed = tomcat.send(upload);
         assertEquals(200, echoed.statusCode(), echoed.body());
         assertEquals(Long.toString(size), Json.field(echoed.body(), "bodyLength"));
-        assertEquals(HexFormat.of().formatHex(sent.digest()), Json.field(echoed.body(), "bodySha256"));
+        assertEquals(TestBodies.sha256(body.get()), Json.field(echoed.body(), "bodySha256"));
 
         HttpResponse<InputStream> download = tomcat.client().send(
                 HttpRequest.newBuilder(tomcat.uri("/bulk/download?bytes=" + size)).timeout(Duration.ofMinutes(3)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
-        long count = 0;
-        boolean patternHolds = true;
-        try (InputStream in = download.body()) {
-            byte[] buffer = new byte[65536];
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    patternHolds &= buffer[i] == (byte) ((count + i) % 251);
-                }
-                count += n;
-            }
-        }
-        assertEquals(size, count);
-        assertTrue(patternHolds, "every byte is where the backend put it");
+        TestBodies.Digest received = TestBodies.digest(download.body());
+        assertEquals(size, received.length());
+        assertEquals(TestBodies.sha256(TestBodies.modulo251(size).get()), received.sha256(),
+                "every byte is where the backend put it");
+    }
+
+    /** The answer to the first request of an app whose process fails to start: 502.5. */
+    private static HttpResponse<String> failedStart(String app, String attributes) {
+        tomcat.nodeApp(app, attributes, Map.of("BACKEND_FAIL_START", "1"));
+        HttpResponse<String> response = tomcat.get("/" + app + "/");
+        assertEquals(502, response.statusCode(), response.body());
+        assertTrue(response.body().contains("502.5"), response.body());
+        return response;
     }
 
     @Test
     void startFailureAnswers502Point5WithTheProcessOutput() {
-        tomcat.nodeApp("broken", "rapidFailsPerMinute=\"100\"", Map.of("BACKEND_FAIL_START", "1"));
-        HttpResponse<String> response = tomcat.get("/broken/");
-        assertEquals(502, response.statusCode());
-        assertTrue(response.body().contains("502.5"), response.body());
+        HttpResponse<String> response = failedStart("broken", "rapidFailsPerMinute=\"100\"");
         assertTrue(response.body().contains("failing on purpose"), response.body());
         assertTrue(response.body().contains("exited with code 1"), response.body());
     }
 
     @Test
     void detailsAreHiddenWhenTheStartUpErrorPageIsDisabled() {
-        tomcat.nodeApp("discreet", "disableStartUpErrorPage=\"true\"", Map.of("BACKEND_FAIL_START", "1"));
-        HttpResponse<String> response = tomcat.get("/discreet/");
-        assertEquals(502, response.statusCode());
+        HttpResponse<String> response = failedStart("discreet", "disableStartUpErrorPage=\"true\"");
         assertFalse(response.body().contains("failing on purpose"), response.body());
     }
 
@@ -331,13 +321,13 @@ class OutOfProcessHostingTest {
         Path dir = tomcat.nodeApp("logged", "stdoutLogEnabled=\"true\" stdoutLogFile=\"logs/out/stdout\"", Map.of());
         long pid = pid("logged");
         Path logs = dir.resolve("logs/out");
-        HostingTomcat.await(() -> Files.isDirectory(logs), Duration.ofSeconds(5), "log folder created");
+        Poll.until(Duration.ofSeconds(5), "log folder created", () -> Files.isDirectory(logs));
         Path log;
         try (Stream<Path> files = Files.list(logs)) {
             log = files.filter(p -> p.getFileName().toString().matches("stdout_\\d{14}_" + pid + "\\.log"))
                     .findFirst().orElseThrow(() -> new AssertionError("no stdout_<stamp>_" + pid + ".log in " + logs));
         }
-        HostingTomcat.await(() -> read(log).contains("listening on 127.0.0.1"), Duration.ofSeconds(5), "output logged");
+        Poll.until(Duration.ofSeconds(5), "output logged", () -> read(log).contains("listening on 127.0.0.1"));
     }
 
     private static String read(Path file) {
@@ -354,13 +344,13 @@ class OutOfProcessHostingTest {
         long first = pid("maint");
         Path offline = dir.resolve("app_offline.htm");
         Files.writeString(offline, "<h1>down for maintenance</h1>");
-        HostingTomcat.await(() -> tomcat.get("/maint/env").statusCode() == 503, Duration.ofSeconds(5), "offline");
+        Poll.until(Duration.ofSeconds(5), "offline", () -> tomcat.get("/maint/env").statusCode() == 503);
         HttpResponse<String> page = tomcat.get("/maint/anything");
         assertEquals("<h1>down for maintenance</h1>", page.body());
         assertEquals("text/html;charset=UTF-8", page.headers().firstValue("Content-Type").orElse(""));
-        HostingTomcat.await(() -> ProcessHandle.of(first).isEmpty(), Duration.ofSeconds(10), "process stopped");
+        Poll.until(Duration.ofSeconds(10), "process stopped", () -> ProcessHandle.of(first).isEmpty());
         Files.delete(offline);
-        HostingTomcat.await(() -> tomcat.get("/maint/env").statusCode() == 200, Duration.ofSeconds(10), "online again");
+        Poll.until(Duration.ofSeconds(10), "online again", () -> tomcat.get("/maint/env").statusCode() == 200);
         assertNotEquals(first, pid("maint"));
     }
 
@@ -370,20 +360,15 @@ class OutOfProcessHostingTest {
         long first = pid("recycled");
         assertEquals("red", Json.field(tomcat.get("/recycled/env?names=COLOUR").body(), "COLOUR"));
         tomcat.nodeApp("recycled", "", Map.of("COLOUR", "blue!"));
-        HostingTomcat.await(() -> "blue!".equals(Json.field(tomcat.get("/recycled/env?names=COLOUR").body(), "COLOUR")),
-                Duration.ofSeconds(10), "new configuration in effect");
-        HostingTomcat.await(() -> ProcessHandle.of(first).isEmpty(), Duration.ofSeconds(10), "old process stopped");
+        Poll.until(Duration.ofSeconds(10), "new configuration in effect",
+                () -> "blue!".equals(Json.field(tomcat.get("/recycled/env?names=COLOUR").body(), "COLOUR")));
+        Poll.until(Duration.ofSeconds(10), "old process stopped", () -> ProcessHandle.of(first).isEmpty());
     }
 
     @Test
     void anInvalidConfigurationFailsOnlyThatApp() {
         tomcat.writeApp("misconfigured", "<portico processPath=\"node\" startupTimeLimit=\"abc\"/>");
-        HttpResponse<String> response = tomcat.get("/misconfigured/");
-        assertEquals(500, response.statusCode());
-        assertTrue(response.body().contains("500.19"), response.body());
-        assertTrue(response.body().contains("portico.xml"), response.body());
-        assertTrue(response.body().contains("startupTimeLimit"), response.body());
-        assertTrue(response.body().contains("abc"), response.body());
+        tomcat.assertConfigurationError("misconfigured", "portico.xml", "startupTimeLimit", "abc");
         assertEquals("plain tomcat /plain/", tomcat.get("/plain/").body());
     }
 
@@ -394,7 +379,7 @@ class OutOfProcessHostingTest {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
-        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10), "process of removed app gone");
+        Poll.until(Duration.ofSeconds(10), "process of removed app gone", () -> ProcessHandle.of(pid).isEmpty());
         assertEquals(404, tomcat.get("/removed/env").statusCode());
     }
 
@@ -424,39 +409,7 @@ class OutOfProcessHostingTest {
         Optional<ProcessHandle> grandchild = ProcessHandle.of(pid).flatMap(p -> p.children().findFirst());
         assertTrue(grandchild.isPresent(), "the backend spawned a child");
         Files.writeString(dir.resolve("app_offline.htm"), "off");
-        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty() && !grandchild.get().isAlive(),
-                Duration.ofSeconds(8), "backend and grandchild killed after shutdownTimeLimit");
-    }
-
-    /** A deterministic stream of a given length that hashes what it hands out. */
-    private static final class PatternStream extends InputStream {
-        private final long size;
-        private final MessageDigest digest;
-        private long position;
-
-        PatternStream(long size, MessageDigest digest) {
-            this.size = size;
-            this.digest = digest;
-        }
-
-        @Override
-        public int read() {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) {
-            if (position >= size) {
-                return -1;
-            }
-            int n = (int) Math.min(length, size - position);
-            for (int i = 0; i < n; i++) {
-                buffer[offset + i] = (byte) ((position + i) % 7919);
-            }
-            digest.update(buffer, offset, n);
-            position += n;
-            return n;
-        }
+        Poll.until(Duration.ofSeconds(8), "backend and grandchild killed after shutdownTimeLimit",
+                () -> ProcessHandle.of(pid).isEmpty() && !grandchild.get().isAlive());
     }
 }

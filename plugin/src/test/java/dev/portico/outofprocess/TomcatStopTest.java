@@ -12,14 +12,15 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /** Tomcat's stop: in-flight requests finish, then every backend process is gone. */
 class TomcatStopTest {
 
     @Test
     void stoppingTomcatDrainsInFlightRequestsThenStopsEveryBackend() throws Exception {
-        try (HostingTomcat tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(5))) {
+        try (HostingTomcat tomcat = HostingTomcat.start(valve -> valve.setShutdownTimeLimit(5))) {
             tomcat.nodeApp("busy", "", Map.of());
             tomcat.nodeApp("idle", "", Map.of());
             long busy = Long.parseLong(Json.field(tomcat.get("/busy/env").body(), "pid"));
@@ -27,7 +28,7 @@ class TomcatStopTest {
 
             CompletableFuture<HttpResponse<String>> inFlight = tomcat.client().sendAsync(
                     HttpRequest.newBuilder(tomcat.uri("/busy/slow?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
-            HostingTomcat.await(() -> tomcat.valve().getHostedApps().get("/busy") != null, Duration.ofSeconds(1), "hosted");
+            Poll.until(Duration.ofSeconds(1), "hosted", () -> tomcat.valve().getHostedApps().get("/busy") != null);
             Thread.sleep(300); // let the slow request reach the backend
             tomcat.stop();
 

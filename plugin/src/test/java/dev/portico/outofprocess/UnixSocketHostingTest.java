@@ -29,10 +29,13 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.TestBodies;
 
 /**
  * transport="unix": the Node test backend listens on the Unix domain socket Portico names in
@@ -42,35 +45,30 @@ import dev.portico.testing.Json;
  */
 class UnixSocketHostingTest {
 
-    private static HostingTomcat tomcat;
-    private static CapturedLog log;
+    private static final CapturedLog log = new CapturedLog();
     private static Path stale;
 
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setShutdownTimeLimit(5), embedded -> {
+        // a socket left by a Tomcat that was killed: removed before any process starts
+        try {
+            Path sockets = Files.createDirectories(embedded.getServer().getCatalinaBase().toPath()
+                    .resolve("work/Portico/localhost/sockets"));
+            stale = Files.createFile(sockets.resolve("0123456789abcdef.sock"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }).withStatusPage();
+
     @BeforeAll
-    static void start() throws Exception {
-        log = new CapturedLog();
-        tomcat = new HostingTomcat(valve -> {
-            valve.setShutdownTimeLimit(5);
-            valve.setStatusPath("/portico-status");
-        }, embedded -> {
-            // a socket left by a Tomcat that was killed: removed before any process starts
-            try {
-                Path sockets = Files.createDirectories(embedded.getServer().getCatalinaBase().toPath()
-                        .resolve("work/Portico/localhost/sockets"));
-                stale = Files.createFile(sockets.resolve("0123456789abcdef.sock"));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+    static void start() {
         tomcat.nodeApp("uds", "transport=\"unix\"", Map.of());
     }
 
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (tomcat != null) {
-                tomcat.close();
-            }
+            tomcat.close(); // its stop is checked too
         } finally {
             log.close();
         }
@@ -97,7 +95,7 @@ class UnixSocketHostingTest {
 
         String json = tomcat.get("/portico-status?format=json").body();
         assertTrue(json.contains("\"socket\":\"" + socket + "\""), "the status JSON shows the socket: " + json);
-        String html = tomcat.send(HttpRequest.newBuilder(tomcat.uri("/portico-status")).header("Accept", "text/html")
+        String html = tomcat.send(HttpRequest.newBuilder(tomcat.uri(HostingTomcat.STATUS_PATH)).header("Accept", "text/html")
                 .build()).body();
         assertTrue(html.contains("socket " + socket), "the status page shows the socket where it shows a port: " + html);
         assertTrue(log.messages(Level.INFO).stream().anyMatch(m -> m.contains("unix:" + socket)),
@@ -166,11 +164,7 @@ class UnixSocketHostingTest {
     void aWebSocketAndARawUpgradeAreTunnelledOverTheSocket() throws Exception {
         assertEquals("hello over a unix socket", tomcat.webSocketRoundTrip("/uds/ws-echo", "hello over a unix socket"));
         // far more than a Unix socket's buffers hold (an echoed 1 MiB burst used to stall)
-        byte[] payload = new byte[8 * 1024 * 1024];
-        new Random(11).nextBytes(payload);
-        HostingTomcat.RawEcho echo = tomcat.rawEcho("/uds/raw-echo", "", payload, Duration.ofSeconds(20));
-        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
-        assertArrayEquals(payload, echo.echoed());
+        tomcat.assertEchoedThroughUpgrade("/uds/raw-echo", TestBodies.random(8 * 1024 * 1024, 11), Duration.ofSeconds(20));
     }
 
     /** Killed with SIGKILL between requests: the next GET (on a pooled connection to a dead socket) reaches the successor. */
@@ -186,8 +180,8 @@ class UnixSocketHostingTest {
             process.onExit().get(10, TimeUnit.SECONDS);
             Map<String, Object> after = env("killed");
             assertNotEquals(pid, ((Number) after.get("pid")).longValue());
-            HostingTomcat.await(() -> !Files.exists(socket, LinkOption.NOFOLLOW_LINKS), Duration.ofSeconds(10),
-                    "the dead process's socket removed");
+            Poll.until(Duration.ofSeconds(10), "the dead process's socket removed",
+                    () -> !Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
             before = after;
         }
     }
@@ -199,7 +193,7 @@ class UnixSocketHostingTest {
         long pid = ((Number) env("probed").get("pid")).longValue();
         assertEquals(200, tomcat.get("/probed/sick").statusCode());
         // three failed checks a second apart take it out and start another
-        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(20), "sick process replaced");
+        Poll.until(Duration.ofSeconds(20), "sick process replaced", () -> ProcessHandle.of(pid).isEmpty());
         assertNotEquals(pid, ((Number) env("probed").get("pid")).longValue());
     }
 
@@ -213,8 +207,8 @@ class UnixSocketHostingTest {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
-        HostingTomcat.await(() -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10), "process of removed app gone");
-        HostingTomcat.await(() -> !Files.exists(socket, LinkOption.NOFOLLOW_LINKS), Duration.ofSeconds(5), "socket removed");
+        Poll.until(Duration.ofSeconds(10), "process of removed app gone", () -> ProcessHandle.of(pid).isEmpty());
+        Poll.until(Duration.ofSeconds(5), "socket removed", () -> !Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
         assertTrue(Files.readString(record).contains("/removed/.portico/shutdown"),
                 "the shutdown message reached the backend: " + Files.readString(record));
         Files.delete(record);
@@ -223,13 +217,7 @@ class UnixSocketHostingTest {
     @Test
     void anUnknownTransportFailsOnlyThatAppNamingFileAttributeAndValue() {
         tomcat.writeApp("badtransport", "<portico processPath=\"node\" transport=\"pipe\"/>");
-        HttpResponse<String> response = tomcat.get("/badtransport/");
-        assertEquals(500, response.statusCode());
-        assertTrue(response.body().contains("500.19"), response.body());
-        assertTrue(response.body().contains("portico.xml"), response.body());
-        assertTrue(response.body().contains("transport"), response.body());
-        assertTrue(response.body().contains("pipe"), response.body());
-        assertTrue(response.body().contains("tcp or unix"), response.body());
+        tomcat.assertConfigurationError("badtransport", "portico.xml", "transport", "pipe", "tcp or unix");
         assertEquals(200, tomcat.get("/uds/env").statusCode(), "other apps keep serving");
     }
 }

@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -20,28 +17,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.TestBodies;
 
 /** HTTP upgrades out-of-process: the WebSocket and protocol switches Jetty's ProxyServlet drops. */
 class UpgradeForwardingTest {
 
-    private static HostingTomcat tomcat;
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> valve.setShutdownTimeLimit(2));
 
     @BeforeAll
     static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> valve.setShutdownTimeLimit(2));
         tomcat.nodeApp("up", "", Map.of());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
     }
 
     @Test
@@ -52,15 +44,11 @@ class UpgradeForwardingTest {
     @Test
     void anyProtocolSwitchIsTunnelledBothWaysWithForwardingHeadersOwnedByPortico() throws Exception {
         // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
-        byte[] payload = new byte[1024 * 1024];
-        new Random(7).nextBytes(payload);
-        HostingTomcat.RawEcho echo = tomcat.rawEcho("/up/raw-echo", "X-Forwarded-For: 6.6.6.6\r\n", payload,
-                Duration.ofSeconds(10));
-        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
-        assertTrue(echo.head().contains("X-Forwarded-For-Seen: 127.0.0.1\r\n"), echo.head());
-        assertTrue(echo.head().contains("X-Host-Seen: 127.0.0.1\r\n"),
-                "the client's Host reaches the backend on an upgrade too: " + echo.head());
-        assertArrayEquals(payload, echo.echoed());
+        RawHttp.Head head = tomcat.assertEchoedThroughUpgrade("/up/raw-echo", TestBodies.random(1024 * 1024, 7),
+                Duration.ofSeconds(10), "X-Forwarded-For: 6.6.6.6");
+        assertEquals(List.of("127.0.0.1"), head.values("X-Forwarded-For-Seen"), head.toString());
+        assertEquals(List.of("127.0.0.1"), head.values("X-Host-Seen"),
+                "the client's Host reaches the backend on an upgrade too: " + head);
     }
 
     /**
@@ -70,11 +58,7 @@ class UpgradeForwardingTest {
      */
     @Test
     void anEchoedBurstLargerThanTheSocketBuffersFlows() throws Exception {
-        byte[] payload = new byte[32 * 1024 * 1024];
-        new Random(8).nextBytes(payload);
-        HostingTomcat.RawEcho echo = tomcat.rawEcho("/up/raw-echo", "", payload, Duration.ofSeconds(60));
-        assertTrue(echo.head().startsWith("HTTP/1.1 101"), echo.head());
-        assertArrayEquals(payload, echo.echoed());
+        tomcat.assertEchoedThroughUpgrade("/up/raw-echo", TestBodies.random(32 * 1024 * 1024, 8), Duration.ofSeconds(60));
     }
 
     /**
@@ -90,15 +74,9 @@ class UpgradeForwardingTest {
     void aClientThatStopsReadingTheEchoIsHeldBackRatherThanBuffered() throws Exception {
         long total = 1024L * 1024 * 1024;
         int chunk = 64 * 1024;
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(20_000);
-            OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            out.write(("GET /up/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            String head = readHead(in);
-            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+        try (RawHttp.Connection connection = tomcat.upgradeToEcho("/up/raw-echo", Duration.ofSeconds(20))) {
+            RawHttp.Head head = connection.readHead();
+            assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
 
             AtomicLong written = new AtomicLong();
             AtomicBoolean stop = new AtomicBoolean();
@@ -108,10 +86,9 @@ class UpgradeForwardingTest {
                 try {
                     while (written.get() < total && !stop.get()) {
                         bytes.nextBytes(buffer);
-                        out.write(buffer);
+                        connection.send(buffer);
                         written.addAndGet(chunk);
                     }
-                    out.flush();
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -134,7 +111,7 @@ class UpgradeForwardingTest {
             stop.set(true);
             Random expected = new Random(11);
             byte[] want = new byte[chunk];
-            byte[] got = new byte[chunk];
+            byte[] got;
             long received = 0;
             while (received < written.get() || !writer.isDone()) {
                 if (received == written.get()) {
@@ -142,7 +119,8 @@ class UpgradeForwardingTest {
                     continue;
                 }
                 expected.nextBytes(want);
-                assertEquals(chunk, in.readNBytes(got, 0, chunk), "the echo ended at " + received);
+                got = connection.readBytes(chunk);
+                assertEquals(chunk, got.length, "the echo ended at " + received);
                 assertArrayEquals(want, got, "the echo differs in the chunk at " + received);
                 received += chunk;
             }
@@ -157,12 +135,11 @@ class UpgradeForwardingTest {
         Path record = Files.createTempFile("portico-upgrade-record", ".jsonl");
         try {
             tomcat.nodeApp("uprec", "", Map.of("BACKEND_RECORD_FILE", record.toString()));
-            try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-                socket.setSoTimeout(10_000);
-                socket.getOutputStream().write(("GET /uprec/raw-echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        + "Connection: Upgrade, X-Secret-Hop\r\nUpgrade: echo\r\nX-Secret-Hop: 1\r\n"
-                        + "Proxy: http://evil.example:3128\r\nX-Kept: yes\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                assertTrue(readHead(socket.getInputStream()).startsWith("HTTP/1.1 101"));
+            try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+                connection.send(RawHttp.head("GET", "/uprec/raw-echo", "Connection: Upgrade, X-Secret-Hop",
+                        "Upgrade: echo", "X-Secret-Hop: 1", "Proxy: http://evil.example:3128", "X-Kept: yes"));
+                RawHttp.Head head = connection.readHead();
+                assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
             }
             String recorded = Files.readString(record).toLowerCase(java.util.Locale.ROOT);
             assertTrue(recorded.contains("\"x-kept\""), recorded);
@@ -175,25 +152,10 @@ class UpgradeForwardingTest {
 
     @Test
     void aRefusedUpgradeIsPassedBackAsTheBackendAnsweredIt() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", tomcat.uri("/").getPort())) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET /up/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
-                    + "Upgrade: echo\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            String head = readHead(socket.getInputStream());
-            assertTrue(head.startsWith("HTTP/1.1 404"), head);
-            assertEquals("no such upgrade \r\n", new String(socket.getInputStream().readNBytes(18), StandardCharsets.ISO_8859_1));
+        try (RawHttp.Connection connection = tomcat.upgradeToEcho("/up/nowhere", Duration.ofSeconds(10))) {
+            RawHttp.Head head = connection.readHead();
+            assertTrue(head.statusLine().startsWith("HTTP/1.1 404"), head.toString());
+            assertEquals("no such upgrade \r\n", new String(connection.readBytes(18), StandardCharsets.ISO_8859_1));
         }
-    }
-
-    private static String readHead(InputStream in) throws java.io.IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.write(b);
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
     }
 }

@@ -5,14 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.CookieManager;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -25,9 +20,12 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * The real sample WAR, hosted out-of-process through Portico's WAR runner: a child JVM running
@@ -37,23 +35,17 @@ import dev.portico.testing.Json;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WarRunnerHostingTest {
 
-    private static final Path SAMPLE = Path.of(System.getProperty("portico.sampleWar", "target/portico-sample"))
-            .toAbsolutePath().normalize();
     private static final String MARKER = "-Dportico.test.marker=war-runner-hosting";
 
-    private static HostingTomcat tomcat;
     private static long childPid = -1;
+
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(HostingTomcat.CHILD_JVM_LIMITS);
 
     @BeforeAll
     static void start() throws Exception {
-        assertTrue(Files.isDirectory(SAMPLE.resolve("WEB-INF")),
-                "the exploded sample WAR is at " + SAMPLE + " (mvn process-test-resources unpacks it)");
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(90);
-            valve.setShutdownTimeLimit(10);
-        });
         // staged under a dot name and moved into place in one step (see HostingTomcat.deployWar)
-        tomcat.deployWar(SAMPLE, "sample",
+        tomcat.deploySample("sample",
                 "<portico hostingModel=\"outOfProcess\" jvmOptions=\"-Xmx128m -XX:TieredStopAtLevel=1 " + MARKER
                         + "\" stdoutLogEnabled=\"true\">\n"
                         + "  <environmentVariables>\n"
@@ -67,9 +59,7 @@ class WarRunnerHostingTest {
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (tomcat != null) {
-                tomcat.close();
-            }
+            tomcat.close();
         } finally {
             // never leave a child JVM behind, even when a test failed half way
             ProcessHandle.of(childPid).ifPresent(child -> {
@@ -94,7 +84,7 @@ class WarRunnerHostingTest {
         assertEquals("http", Json.field(info, "scheme"), info);
         assertEquals("127.0.0.1", Json.field(info, "remoteAddr"), info);
         assertEquals("127.0.0.1", Json.field(info, "serverName"), info);
-        assertEquals(Integer.toString(tomcat.uri("/").getPort()), Json.field(info, "serverPort"), info);
+        assertEquals(Integer.toString(tomcat.port()), Json.field(info, "serverPort"), info);
         assertEquals("/sample", Json.field(info, "contextPath"), info);
         assertEquals("/sample/info", Json.field(info, "requestURI"), info);
         assertEquals("true", Json.field(info, "PORTICO_SAMPLE_ALLOW_CRASH"), "environmentVariables reach the app");
@@ -152,10 +142,9 @@ class WarRunnerHostingTest {
     @Test
     @Order(5)
     void sessionCounterFollowsTheCookie() {
-        HttpClient withCookies = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(5)).build();
-        String first = send(withCookies, "/sample/session");
-        String second = send(withCookies, "/sample/session");
+        HttpTestClient browser = tomcat.http().withCookies();
+        String first = body200(browser, "/sample/session");
+        String second = body200(browser, "/sample/session");
         assertEquals("1", Json.field(first, "count"), first);
         assertEquals("2", Json.field(second, "count"), second);
         assertEquals(Json.field(first, "sessionId"), Json.field(second, "sessionId"));
@@ -173,8 +162,8 @@ class WarRunnerHostingTest {
         tomcat.stop();
         long stopMillis = (System.nanoTime() - begin) / 1_000_000;
         // the valve waits for its children; allow a moment for the kernel to reap
-        HostingTomcat.await(() -> !child.isAlive() && descendants.stream().noneMatch(ProcessHandle::isAlive),
-                Duration.ofSeconds(5), "child JVM " + pid + " gone after Tomcat stopped (stop took " + stopMillis + " ms)");
+        Poll.until(Duration.ofSeconds(5), "child JVM " + pid + " gone after Tomcat stopped (stop took " + stopMillis + " ms)",
+                () -> !child.isAlive() && descendants.stream().noneMatch(ProcessHandle::isAlive));
         assertTrue(ProcessHandle.current().children().noneMatch(p -> p.pid() == pid));
     }
 
@@ -189,17 +178,9 @@ class WarRunnerHostingTest {
         return childPid;
     }
 
-    private static String send(HttpClient client, String path) {
-        try {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(tomcat.uri(path))
-                    .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, response.statusCode(), response.body());
-            return response.body();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+    private static String body200(HttpTestClient client, String path) {
+        HttpResponse<String> response = client.get(path);
+        assertEquals(200, response.statusCode(), response.body());
+        return response.body();
     }
 }

@@ -16,9 +16,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
+import dev.portico.testsupport.Json;
 
 /**
  * The sample WAR out-of-process with transport="unix": the WAR runner's embedded Tomcat listens
@@ -27,29 +28,20 @@ import dev.portico.testing.Json;
  */
 class WarRunnerUnixSocketTest {
 
-    private static final Path SAMPLE = Path.of(System.getProperty("portico.sampleWar", "target/portico-sample"))
-            .toAbsolutePath().normalize();
-
-    private static HostingTomcat tomcat;
     private static Path sockets;
+
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(HostingTomcat.CHILD_JVM_LIMITS);
 
     @BeforeAll
     static void start() throws Exception {
-        assertTrue(Files.isDirectory(SAMPLE.resolve("WEB-INF")), "the exploded sample WAR is at " + SAMPLE);
-        tomcat = new HostingTomcat(valve -> {
-            valve.setStartupTimeLimit(90);
-            valve.setShutdownTimeLimit(10);
-        });
         sockets = tomcat.apps().getParent().resolve("work/Portico/localhost/sockets");
-        tomcat.deployWar(SAMPLE, "sample", "<portico hostingModel=\"outOfProcess\" transport=\"unix\""
+        tomcat.deploySample("sample", "<portico hostingModel=\"outOfProcess\" transport=\"unix\""
                 + " jvmOptions=\"-Xmx128m -XX:TieredStopAtLevel=1\"/>\n");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (tomcat == null) {
-            return;
-        }
         try {
             tomcat.stop();
             try (Stream<Path> left = Files.list(sockets)) {

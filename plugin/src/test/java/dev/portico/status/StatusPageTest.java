@@ -19,13 +19,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.catalina.valves.RemoteIpValve;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
-import dev.portico.testing.Json;
 import dev.portico.hosting.ErrorPage;
+import dev.portico.testsupport.Json;
+import dev.portico.testsupport.Poll;
 
 /**
  * The status page's three forms (HTML for a browser, JSON as before, Prometheus text) and who may
@@ -35,34 +35,23 @@ import dev.portico.hosting.ErrorPage;
 class StatusPageTest {
 
     private static final String FAR_CLIENT = "203.0.113.9";
-    private static HostingTomcat tomcat;
 
-    @BeforeAll
-    static void start() throws Exception {
-        tomcat = new HostingTomcat(valve -> {
-            valve.setShutdownTimeLimit(2);
-            valve.setStatusPath("/portico-status");
-            valve.setStatusRoles("ops, auditors");
-        }, embedded -> {
-            embedded.getEngine().getPipeline().addValve(new RemoteIpValve());
-            embedded.addUser("olga", "ops-secret");
-            embedded.addRole("olga", "ops");
-        });
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    @RegisterExtension
+    static final HostingTomcat tomcat = HostingTomcat.perClass(valve -> {
+        valve.setShutdownTimeLimit(2);
+        valve.setStatusRoles("ops, auditors");
+    }, embedded -> {
+        embedded.getEngine().getPipeline().addValve(new RemoteIpValve());
+        embedded.addUser("olga", "ops-secret");
+        embedded.addRole("olga", "ops");
+    }).withStatusPage();
 
     @Test
     void withoutAcceptTheAnswerIsTheJsonItAlwaysWasWithRequestFiguresAdded() {
         tomcat.nodeApp("plainjson", "", Map.of());
         assertEquals(200, tomcat.get("/plainjson/echo").statusCode());
         assertEquals(200, tomcat.get("/plainjson/echo").statusCode());
-        HttpResponse<String> status = tomcat.get("/portico-status");
+        HttpResponse<String> status = tomcat.get(HostingTomcat.STATUS_PATH);
         assertEquals(200, status.statusCode());
         assertEquals("application/json;charset=UTF-8", status.headers().firstValue("Content-Type").orElse(""));
         Map<?, ?> app = app(status.body(), "/plainjson");
@@ -72,7 +61,7 @@ class StatusPageTest {
         assertEquals(0L, ((Number) app.get("failures")).longValue(), status.body());
         assertEquals(Boolean.FALSE, app.get("offline"));
         assertEquals(null, app.get("offlineReason"));
-        assertEquals("application/json;charset=UTF-8", get("/portico-status", "Accept", "application/json")
+        assertEquals("application/json;charset=UTF-8", get(HostingTomcat.STATUS_PATH, "Accept", "application/json")
                 .headers().firstValue("Content-Type").orElse(""));
     }
 
@@ -80,7 +69,7 @@ class StatusPageTest {
     void aBrowserGetsAnHtmlPageWithALinkToEachAppAndItsProcess() {
         tomcat.nodeApp("browsed", "", Map.of());
         long pid = Long.parseLong(Json.field(tomcat.get("/browsed/env").body(), "pid"));
-        HttpResponse<String> page = get("/portico-status", "Accept",
+        HttpResponse<String> page = get(HostingTomcat.STATUS_PATH, "Accept",
                 "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
         assertEquals(200, page.statusCode());
         assertEquals("text/html;charset=UTF-8", page.headers().firstValue("Content-Type").orElse(""));
@@ -97,7 +86,7 @@ class StatusPageTest {
         assertEquals(200, tomcat.get("/scraped/echo").statusCode());
         // forwarded asynchronously: the valve's handle returns at once, the answer comes 300 ms later
         assertEquals(200, tomcat.get("/scraped/slow?ms=300").statusCode());
-        HttpResponse<String> scrape = get("/portico-status", "Accept",
+        HttpResponse<String> scrape = get(HostingTomcat.STATUS_PATH, "Accept",
                 "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
         assertEquals("text/plain;version=0.0.4;charset=utf-8", scrape.headers().firstValue("Content-Type").orElse(""));
         Map<String, Double> m = samples(scrape.body(), "app=\"scraped\",path=\"/scraped\"");
@@ -119,9 +108,9 @@ class StatusPageTest {
         CompletableFuture<HttpResponse<String>> pending = tomcat.client().sendAsync(
                 HttpRequest.newBuilder(tomcat.uri("/scraped/slow?ms=4000")).build(),
                 HttpResponse.BodyHandlers.ofString());
-        HostingTomcat.await(() -> samples(tomcat.get("/portico-status?format=prometheus").body(),
-                "app=\"scraped\",path=\"/scraped\"").get("portico_requests_in_flight") == 1, Duration.ofSeconds(10),
-                "the slow request in flight");
+        Poll.until(Duration.ofSeconds(10), "the slow request in flight",
+                () -> samples(tomcat.get("/portico-status?format=prometheus").body(),
+                "app=\"scraped\",path=\"/scraped\"").get("portico_requests_in_flight") == 1);
         Map<String, Double> during = samples(tomcat.get("/portico-status?format=prometheus").body(),
                 "app=\"scraped\",path=\"/scraped\"");
         assertEquals(3, during.get("portico_requests_total"));
@@ -144,7 +133,7 @@ class StatusPageTest {
         Files.writeString(war.resolve("web.xml"), "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.1\"/>");
         Files.writeString(war.getParent().resolve("index.html"), "static");
         Files.move(war.getParent(), tomcat.apps().resolve("static"));
-        HostingTomcat.await(() -> tomcat.valve().getHostedApps().containsKey("/static"), Duration.ofSeconds(5), "hosted");
+        Poll.until(Duration.ofSeconds(5), "hosted", () -> tomcat.valve().getHostedApps().containsKey("/static"));
         assertEquals("static", tomcat.get("/static/index.html").body());
         assertEquals(404, tomcat.get("/static/missing.html").statusCode());
 
@@ -156,11 +145,11 @@ class StatusPageTest {
         // the HTML page shows a crash's first line (any further lines, the process's output, folded under it)
         tomcat.nodeApp("exits", "", Map.of());
         assertEquals("crashing", tomcat.get("/exits/crash").body());
-        HostingTomcat.await(() -> app(tomcat.get("/portico-status").body(), "/exits").get("lastFailure") != null,
-                Duration.ofSeconds(10), "the crash on the status page");
-        String lastFailure = (String) app(tomcat.get("/portico-status").body(), "/exits").get("lastFailure");
+        Poll.until(Duration.ofSeconds(10), "the crash on the status page",
+                () -> app(tomcat.status(), "/exits").get("lastFailure") != null);
+        String lastFailure = (String) app(tomcat.status(), "/exits").get("lastFailure");
         String firstLine = lastFailure.lines().findFirst().orElseThrow();
-        String html = get("/portico-status", "Accept", "text/html").body();
+        String html = get(HostingTomcat.STATUS_PATH, "Accept", "text/html").body();
         assertTrue(html.contains(lastFailure.contains("\n")
                 ? "<details><summary>" + ErrorPage.escape(firstLine) + "</summary><pre>"
                 : ErrorPage.escape(firstLine) + "</td>"), html);
@@ -177,17 +166,17 @@ class StatusPageTest {
 
     @Test
     void farClientsNeedTheirOwnLoginWithANamedRole() {
-        HttpResponse<String> anonymous = get("/portico-status", "X-Forwarded-For", FAR_CLIENT);
+        HttpResponse<String> anonymous = get(HostingTomcat.STATUS_PATH, "X-Forwarded-For", FAR_CLIENT);
         assertEquals(401, anonymous.statusCode());
         assertEquals("Basic realm=\"Portico status\", charset=\"UTF-8\"",
                 anonymous.headers().firstValue("WWW-Authenticate").orElse(""));
         assertFalse(anonymous.body().contains("\"apps\""), anonymous.body());
-        assertEquals(401, get("/portico-status", "X-Forwarded-For", FAR_CLIENT, "Authorization", basic("olga", "wrong"))
+        assertEquals(401, get(HostingTomcat.STATUS_PATH, "X-Forwarded-For", FAR_CLIENT, "Authorization", basic("olga", "wrong"))
                 .statusCode());
         // alice is a user of the realm, but without ops or auditors
-        assertEquals(403, get("/portico-status", "X-Forwarded-For", FAR_CLIENT, "Authorization", basic("alice", "secret"))
+        assertEquals(403, get(HostingTomcat.STATUS_PATH, "X-Forwarded-For", FAR_CLIENT, "Authorization", basic("alice", "secret"))
                 .statusCode());
-        HttpResponse<String> olga = get("/portico-status", "X-Forwarded-For", FAR_CLIENT, "Authorization",
+        HttpResponse<String> olga = get(HostingTomcat.STATUS_PATH, "X-Forwarded-For", FAR_CLIENT, "Authorization",
                 basic("olga", "ops-secret"));
         assertEquals(200, olga.statusCode());
         assertTrue(olga.body().startsWith("{\"apps\":["), olga.body());
@@ -195,14 +184,14 @@ class StatusPageTest {
 
     @Test
     void withoutRolesAFarClientGetsTheHostsOrdinaryAnswer() throws Exception {
-        try (HostingTomcat loopbackOnly = new HostingTomcat(valve -> valve.setStatusPath("/portico-status"),
+        try (HostingTomcat loopbackOnly = HostingTomcat.start(valve -> valve.setStatusPath(HostingTomcat.STATUS_PATH),
                 embedded -> {
                     embedded.getEngine().getPipeline().addValve(new RemoteIpValve());
                 })) {
-            HttpResponse<String> far = loopbackOnly.send(HttpRequest.newBuilder(loopbackOnly.uri("/portico-status"))
+            HttpResponse<String> far = loopbackOnly.send(HttpRequest.newBuilder(loopbackOnly.uri(HostingTomcat.STATUS_PATH))
                     .header("X-Forwarded-For", FAR_CLIENT).build());
             assertEquals(404, far.statusCode());
-            assertEquals(200, loopbackOnly.get("/portico-status").statusCode());
+            assertEquals(200, loopbackOnly.get(HostingTomcat.STATUS_PATH).statusCode());
         }
     }
 

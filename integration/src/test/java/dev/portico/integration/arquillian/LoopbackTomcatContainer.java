@@ -2,7 +2,6 @@ package dev.portico.integration.arquillian;
 
 import org.apache.catalina.Host;
 import org.apache.catalina.LifecycleException;
-import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.startup.Tomcat;
 import org.jboss.arquillian.container.tomcat.embedded.EmbeddedContextConfig;
@@ -11,26 +10,24 @@ import org.jboss.arquillian.container.tomcat.embedded.Tomcat10EmbeddedContainer;
 import org.jboss.arquillian.container.tomcat.embedded.TomcatEmbeddedConfiguration;
 
 import java.io.File;
-import java.io.IOException;
 import java.lang.reflect.Field;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+
+import dev.portico.testsupport.EmbeddedTomcat;
 
 /**
  * arquillian-tomcat-embedded-10 with the connector bound to {@code bindAddress} and a free port.
  *
  * <p>The stock container (1.2.0.Final) uses {@code bindAddress} only as the Host name and URL, so
  * its connector listens on every interface, and it needs a fixed port. Its start method cannot be
- * hooked before the connector binds, so this one repeats it (a dozen lines of Tomcat set-up) with
- * {@code address} set and port 0, then hands the objects to the superclass, whose deploy, undeploy
- * and stop are reused unchanged. The reflection is on private fields of a pinned test-only library.
+ * hooked before the connector binds, so this one repeats its Host set-up on the tests' shared
+ * {@link EmbeddedTomcat} (a temporary base, the connector on {@code bindAddress} and a free port),
+ * then hands the objects to the superclass, whose deploy, undeploy and stop are reused unchanged.
+ * The reflection is on private fields of a pinned test-only library.
  */
 public class LoopbackTomcatContainer extends Tomcat10EmbeddedContainer {
 
     private TomcatEmbeddedConfiguration configuration;
-    private Path home;
+    private EmbeddedTomcat embedded;
 
     @Override
     public void setup(TomcatEmbeddedConfiguration configuration) {
@@ -43,19 +40,14 @@ public class LoopbackTomcatContainer extends Tomcat10EmbeddedContainer {
             throws org.jboss.arquillian.container.spi.client.container.LifecycleException,
             LifecycleException {
         try {
-            home = Files.createTempDirectory("arquillian-tomcat-");
-            File appBase = Files.createDirectories(home.resolve("webapps")).toFile();
             String address = configuration.getBindAddress();
+            embedded = new EmbeddedTomcat("arquillian-tomcat-", address);
+            File appBase = embedded.directory("webapps").toFile();
 
-            Tomcat tomcat = new Tomcat();
-            tomcat.setBaseDir(home.toString());
+            Tomcat tomcat = embedded.tomcat();
             tomcat.setHostname(address);
             tomcat.getService().setName(configuration.getServerName());
             tomcat.getEngine().setName(configuration.getServerName());
-            Connector connector = new Connector("HTTP/1.1");
-            connector.setPort(configuration.getBindHttpPort());
-            connector.setProperty("address", address);
-            tomcat.setConnector(connector);
 
             StandardHost host = new StandardHost();
             host.setName(address);
@@ -68,16 +60,16 @@ public class LoopbackTomcatContainer extends Tomcat10EmbeddedContainer {
             host.addLifecycleListener(hostConfig);
             tomcat.getEngine().addChild(host);
 
-            tomcat.start();
+            embedded.start();
             // deploy() builds the test URLs from the configured port.
-            configuration.setBindHttpPort(connector.getLocalPort());
+            configuration.setBindHttpPort(embedded.port());
 
             setSuperField("tomcat", tomcat);
             setSuperField("host", (Host) host);
             setSuperField("appBase", appBase);
             setSuperField("embeddedHostConfig", hostConfig);
             setSuperField("wasStarted", true); // else stop() skips stopping Tomcat
-        } catch (IOException | ReflectiveOperationException e) {
+        } catch (ReflectiveOperationException | RuntimeException e) {
             throw new org.jboss.arquillian.container.spi.client.container.LifecycleException(
                     "Failed to start embedded Tomcat on " + configuration.getBindAddress(), e);
         }
@@ -88,7 +80,7 @@ public class LoopbackTomcatContainer extends Tomcat10EmbeddedContainer {
         try {
             super.stopTomcatEmbedded();
         } finally {
-            deleteHome();
+            embedded.close(); // stopped already: deletes the base directory
         }
     }
 
@@ -96,13 +88,5 @@ public class LoopbackTomcatContainer extends Tomcat10EmbeddedContainer {
         Field field = Tomcat10EmbeddedContainer.class.getDeclaredField(name);
         field.setAccessible(true);
         field.set(this, value);
-    }
-
-    private void deleteHome() {
-        try (Stream<Path> paths = Files.walk(home)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // a temp dir left behind is not worth failing a test run over
-        }
     }
 }

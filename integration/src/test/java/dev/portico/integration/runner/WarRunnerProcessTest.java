@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.portico.integration.testapp.RequestInfoServlet;
 import dev.portico.integration.testapp.ShutdownRecorder;
+import dev.portico.testsupport.FreePort;
+import dev.portico.testsupport.HttpTestClient;
+import dev.portico.testsupport.Poll;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -46,8 +49,6 @@ class WarRunnerProcessTest {
 
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(15);
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Process> processes = new ArrayList<>();
     private final String token = UUID.randomUUID().toString();
 
@@ -76,32 +77,32 @@ class WarRunnerProcessTest {
 
     @Test
     void enforcesTokenAppliesForwardedHeadersServesJspAndStopsOnShutdownRequest() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         Process runner = startRunner(runnerEnvironment(port, ProcessHandle.current().pid()), true);
         awaitListening(port, runner);
-        String base = "http://127.0.0.1:" + port + "/shop/";
+        HttpTestClient shop = shop(port);
 
-        assertEquals(400, get(base + "info", Map.of("X-Portico-Principal", "mallory")).statusCode());
+        assertEquals(400, shop.get("info", "X-Portico-Principal", "mallory").statusCode());
 
-        HttpResponse<String> info = get(base + "info", Map.of(
+        HttpResponse<String> info = shop.get("info",
                 "X-Portico-Token", token,
                 "X-Forwarded-Proto", "https",
                 "X-Forwarded-For", "198.51.100.4",
                 "X-Forwarded-Host", "www.example.org",
                 "X-Forwarded-Port", "443",
-                "X-Portico-Principal", "bob"));
+                "X-Portico-Principal", "bob");
         assertEquals(200, info.statusCode(), info.body());
         assertTrue(info.body().contains("requestURL=https://www.example.org/shop/info"), info.body());
         assertTrue(info.body().contains("remoteAddr=198.51.100.4"), info.body());
         assertTrue(info.body().contains("remoteUser=bob"), info.body());
 
-        HttpResponse<String> jsp = get(base + "hello.jsp", Map.of("X-Portico-Token", token));
+        HttpResponse<String> jsp = shop.get("hello.jsp", "X-Portico-Token", token);
         assertEquals(200, jsp.statusCode(), jsp.body());
         assertEquals("Hello from JSP at /shop", jsp.body().strip());
 
-        HttpResponse<String> shutdown = client.send(HttpRequest.newBuilder(URI.create(base + ".portico/shutdown"))
+        HttpResponse<String> shutdown = shop.send(shop.request(".portico/shutdown")
                 .header("X-Portico-Token", token).header("X-Portico-Event", "shutdown")
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
         assertEquals(202, shutdown.statusCode());
         assertExits(runner, 0);
     }
@@ -109,12 +110,11 @@ class WarRunnerProcessTest {
     @Test
     void exitsWhenParentIsGoneAndAnswersJspWith501WithoutJasper() throws Exception {
         Process parent = track(new ProcessBuilder("sleep", "60").start());
-        int port = freePort();
+        int port = FreePort.pick();
         Process runner = startRunner(runnerEnvironment(port, parent.pid()), false);
         awaitListening(port, runner);
 
-        HttpResponse<String> jsp = get("http://127.0.0.1:" + port + "/shop/hello.jsp",
-                Map.of("X-Portico-Token", token));
+        HttpResponse<String> jsp = shop(port).get("hello.jsp", "X-Portico-Token", token);
         assertEquals(501, jsp.statusCode());
 
         parent.destroy();
@@ -124,7 +124,7 @@ class WarRunnerProcessTest {
 
     @Test
     void failsClearlyOnBadArgumentMissingTokenAndTakenPort() throws Exception {
-        Map<String, String> environment = runnerEnvironment(freePort(), ProcessHandle.current().pid());
+        Map<String, String> environment = runnerEnvironment(FreePort.pick(), ProcessHandle.current().pid());
         Process noSuchWar = startRunner(environment, false, temp.resolve("missing.war").toString());
         assertExits(noSuchWar, WarRunner.EXIT_USAGE);
         assertTrue(log().contains("no such file or directory"), log());
@@ -196,20 +196,16 @@ class WarRunnerProcessTest {
         return String.join(java.io.File.pathSeparator, entries);
     }
 
-    private void awaitListening(int port, Process runner) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!runner.isAlive()) {
-                fail("runner exited with " + runner.exitValue() + " before listening:\n" + log());
-            }
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
+    private void awaitListening(int port, Process runner) throws IOException {
+        try {
+            Poll.until(Duration.ofSeconds(30), "the runner listening on " + port,
+                    () -> !runner.isAlive() || FreePort.accepts(port));
+        } catch (AssertionError timedOut) {
+            fail("runner did not listen on " + port + " in time:\n" + log(), timedOut);
         }
-        fail("runner did not listen on " + port + " in time:\n" + log());
+        if (!runner.isAlive()) {
+            fail("runner exited with " + runner.exitValue() + " before listening:\n" + log());
+        }
     }
 
     private void assertExits(Process process, int expectedStatus) throws Exception {
@@ -219,10 +215,9 @@ class WarRunnerProcessTest {
         assertEquals(expectedStatus, process.exitValue(), log());
     }
 
-    private HttpResponse<String> get(String url, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
-        headers.forEach(request::header);
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    /** A client of the runner's app at /shop/. */
+    private static HttpTestClient shop(int port) {
+        return new HttpTestClient(URI.create("http://127.0.0.1:" + port + "/shop/"));
     }
 
     private String log() throws IOException {
@@ -233,11 +228,5 @@ class WarRunnerProcessTest {
     private Process track(Process process) {
         processes.add(process);
         return process;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.portico.e2e;
+package dev.portico.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,15 +7,15 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 
-/** Loopback port helpers. */
-final class FreePort {
+/** Loopback ports: a free one to hand out, and whether one is free or accepts connections. */
+public final class FreePort {
 
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private FreePort() {
     }
 
-    static int pick() {
+    public static int pick() {
         try (ServerSocket socket = new ServerSocket(0, 1, LOOPBACK)) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -23,7 +23,7 @@ final class FreePort {
         }
     }
 
-    static boolean isFree(int port) {
+    public static boolean isFree(int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(LOOPBACK, port), 1);
@@ -33,7 +33,7 @@ final class FreePort {
         }
     }
 
-    static boolean accepts(int port) {
+    public static boolean accepts(int port) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(LOOPBACK, port), 500);
             return true;

@@ -1,4 +1,4 @@
-package dev.portico.e2e;
+package dev.portico.testsupport;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,15 +15,18 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * HTTP/1.1 over a raw {@link Socket} on 127.0.0.1, for what {@code java.net.http} will not send or
  * will not show: exact bytes on the wire (hostile input, chunked bodies, {@code Expect}), keep-alive
- * reuse of one connection, interim 1xx responses, and whether the server closed the connection
- * after a response. Every read has a timeout, so no test hangs on a silent server.
+ * reuse of one connection, interim 1xx responses, HEAD, bodies that end when the server closes, and
+ * whether the server closed the connection after a response. Every read has a timeout, so no test
+ * hangs on a silent server.
  */
 public final class RawHttp {
 
@@ -38,6 +41,7 @@ public final class RawHttp {
         return connect(port, READ_TIMEOUT);
     }
 
+    /** @throws UncheckedIOException when nothing accepts on the port */
     public static Connection connect(int port, Duration readTimeout) {
         Socket socket = new Socket();
         try {
@@ -86,23 +90,68 @@ public final class RawHttp {
         }
     }
 
-    /** One client connection. Not thread-safe. */
+    /**
+     * A request body and how it goes on the wire: with {@code Content-Length}, or chunked in chunks of
+     * {@code chunkSize}; with {@code expectContinue}, only after the server's {@code 100 Continue}.
+     */
+    public record Body(byte[] bytes, int chunkSize, boolean expectContinue) {
+
+        public static Body sized(byte[] bytes) {
+            return new Body(bytes, 0, false);
+        }
+
+        public static Body chunked(byte[] bytes, int chunkSize) {
+            if (chunkSize <= 0) {
+                throw new IllegalArgumentException("chunk size " + chunkSize);
+            }
+            return new Body(bytes, chunkSize, false);
+        }
+
+        /** The same body, sent after {@code Expect: 100-continue} is answered. */
+        public Body expectingContinue() {
+            return new Body(bytes, chunkSize, true);
+        }
+
+        boolean isChunked() {
+            return chunkSize > 0;
+        }
+
+        String framingHeader() {
+            return isChunked() ? "Transfer-Encoding: chunked" : "Content-Length: " + bytes.length;
+        }
+
+        byte[] wire() {
+            return isChunked() ? RawHttp.chunked(bytes, chunkSize) : bytes;
+        }
+    }
+
+    /** One client connection. Not thread-safe, except that one thread may send while another reads. */
     public static final class Connection implements AutoCloseable {
 
         private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
         private int responses;
+        private boolean reusable = true;
 
         private Connection(Socket socket) throws IOException {
             this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+            this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             this.out = socket.getOutputStream();
         }
 
         /** Responses fully read on this connection so far. */
         public int responses() {
             return responses;
+        }
+
+        /**
+         * False once a response said {@code Connection: close}, or an {@link #exchange} got a final
+         * answer to {@code Expect: 100-continue} and so never sent its body: the next request needs a
+         * new connection.
+         */
+        public boolean reusable() {
+            return reusable;
         }
 
         public Connection send(byte[]... parts) throws IOException {
@@ -115,6 +164,35 @@ public final class RawHttp {
 
         public Connection send(String latin1Text) throws IOException {
             return send(latin1(latin1Text));
+        }
+
+        /**
+         * Sends a request ({@link RawHttp#head} plus {@code headerLines} and the body's framing, or no
+         * body when {@code body} is null) and reads its final response. With
+         * {@link Body#expectingContinue()} the body follows only an interim answer; a final answer
+         * instead is returned as it is, the body unsent (and the connection no longer {@link #reusable}).
+         */
+        public Response exchange(String method, String target, Body body, String... headerLines) throws IOException {
+            List<String> headers = new ArrayList<>(Arrays.asList(headerLines));
+            if (body != null) {
+                headers.add(body.framingHeader());
+                if (body.expectContinue()) {
+                    headers.add("Expect: 100-continue");
+                }
+            }
+            send(head(method, target, headers.toArray(String[]::new)));
+            if (body != null && body.expectContinue()) {
+                Head head = readHead();
+                if (!head.isInterim()) {
+                    Response refused = readBody(head, method);
+                    reusable = false;
+                    return refused;
+                }
+            }
+            if (body != null) {
+                send(body.wire());
+            }
+            return readResponse(method);
         }
 
         public void setReadTimeout(Duration timeout) throws SocketException {
@@ -133,7 +211,7 @@ public final class RawHttp {
          */
         public Head readHead() throws IOException {
             String statusLine = readLine(true);
-            List<String[]> headers = new ArrayList<>();
+            List<HeaderField> headers = new ArrayList<>();
             int total = statusLine.length();
             for (String line; !(line = readLine(false)).isEmpty(); ) {
                 total += line.length();
@@ -141,10 +219,10 @@ public final class RawHttp {
                     throw new IOException("response head longer than " + MAX_HEAD_BYTES + " bytes");
                 }
                 int colon = line.indexOf(':');
-                headers.add(colon < 0 ? new String[] {line, ""}
-                        : new String[] {line.substring(0, colon).trim(), line.substring(colon + 1).trim()});
+                headers.add(colon < 0 ? new HeaderField(line, "")
+                        : new HeaderField(line.substring(0, colon).trim(), line.substring(colon + 1).trim()));
             }
-            return new Head(statusLine, headers);
+            return new Head(statusLine, List.copyOf(headers));
         }
 
         /** Reads a whole final response (skipping 1xx) to a request with the given method. */
@@ -163,6 +241,9 @@ public final class RawHttp {
                 body = stream.readAllBytes();
             }
             responses++;
+            if (head.closesConnection()) {
+                reusable = false;
+            }
             return new Response(head, body);
         }
 
@@ -179,6 +260,18 @@ public final class RawHttp {
                 return new LimitedInput(in, Long.parseLong(length.get()));
             }
             return new LimitedInput(in, -1);
+        }
+
+        /** Reads up to {@code max} bytes as they arrive (a stream's next piece), none when the connection ended. */
+        public byte[] readSome(int max) throws IOException {
+            byte[] buffer = new byte[max];
+            int n = in.read(buffer);
+            return n < 0 ? new byte[0] : Arrays.copyOf(buffer, n);
+        }
+
+        /** Reads {@code n} bytes, or fewer when the connection ends first (what an upgraded connection echoes). */
+        public byte[] readBytes(int n) throws IOException {
+            return in.readNBytes(n);
         }
 
         /** True if the server closes the connection (end of stream) within {@code wait}; false if it stays open. */
@@ -200,7 +293,7 @@ public final class RawHttp {
             }
         }
 
-        /** Closes at once without reading what is left (a client that gives up mid-stream). */
+        /** Closes at once with a reset, without reading what is left (a client that vanishes mid-stream). */
         public void abort() {
             try {
                 socket.setSoLinger(true, 0);
@@ -244,8 +337,16 @@ public final class RawHttp {
         }
     }
 
+    /** One header line of a response, as it arrived. */
+    public record HeaderField(String name, String value) {
+        @Override
+        public String toString() {
+            return name + ": " + value;
+        }
+    }
+
     /** Status line and headers of one response. */
-    public record Head(String statusLine, List<String[]> headers) {
+    public record Head(String statusLine, List<HeaderField> headers) {
 
         public int status() {
             String[] parts = statusLine.split(" ", 3);
@@ -256,19 +357,31 @@ public final class RawHttp {
             }
         }
 
+        /** 1xx but 101: a 101 ends HTTP on the connection rather than announcing a response. */
         public boolean isInterim() {
             int status = status();
             return status >= 100 && status < 200 && status != 101;
         }
 
+        /** The first value of the header, if any. */
         public Optional<String> header(String name) {
-            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst();
+            return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(HeaderField::value).findFirst();
+        }
+
+        /** Every value of the header, one per header line, in order. */
+        public List<String> values(String name) {
+            return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(HeaderField::value).toList();
         }
 
         /** The response says the server closes the connection after it. */
         public boolean closesConnection() {
-            return headers.stream().anyMatch(h -> h[0].equalsIgnoreCase("Connection")
-                    && h[1].toLowerCase(Locale.ROOT).contains("close"));
+            return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase("Connection")
+                    && h.value().toLowerCase(Locale.ROOT).contains("close"));
+        }
+
+        @Override
+        public String toString() {
+            return statusLine + headers.stream().map(HeaderField::toString).collect(Collectors.joining(", ", " {", "}"));
         }
     }
 
@@ -295,6 +408,16 @@ public final class RawHttp {
         public String toString() {
             return head.statusLine() + " (" + body.length + " bytes"
                     + (closesConnection() ? ", Connection: close" : "") + ")";
+        }
+    }
+
+    /** The server closed the connection before the whole {@code Content-Length} of a body had come. */
+    public static final class TruncatedBody extends EOFException {
+        private static final long serialVersionUID = 1L;
+
+        TruncatedBody(long missing) {
+            super("body cut: the server closed the connection with " + missing
+                    + " bytes of the Content-Length still to come");
         }
     }
 
@@ -330,8 +453,7 @@ public final class RawHttp {
                     remaining = 0;
                     return -1;
                 }
-                throw new EOFException("the server closed the connection with " + remaining
-                        + " bytes of the Content-Length still to come");
+                throw new TruncatedBody(remaining);
             }
             remaining -= n;
             return n;

@@ -1,4 +1,4 @@
-package dev.portico.e2e;
+package dev.portico.testsupport;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -10,7 +10,10 @@ import java.util.HexFormat;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
-/** Large bodies generated on the fly (never held in memory) and their SHA-256. */
+/**
+ * Request and response bodies of the tests: generated on the fly (a 100 MB one is never held in
+ * memory), random from a seed, the test backends' download pattern, and SHA-256 digests.
+ */
 public final class TestBodies {
 
     private TestBodies() {
@@ -38,6 +41,30 @@ public final class TestBodies {
         };
     }
 
+    /** True when {@code body} is what the test backends' /download sends: {@code length} bytes, byte i = i % 251. */
+    public static boolean isModulo251(byte[] body, int length) {
+        if (body.length != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if ((body[i] & 0xff) != i % 251) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code length} pseudo-random bytes from a fixed seed. */
+    public static byte[] random(int length, long seed) {
+        byte[] body = new byte[length];
+        new SplittableRandom(seed).nextBytes(body);
+        return body;
+    }
+
+    public static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(newSha256().digest(bytes));
+    }
+
     public static String sha256(InputStream in) {
         MessageDigest digest = newSha256();
         byte[] buffer = new byte[64 * 1024];
@@ -58,7 +85,7 @@ public final class TestBodies {
         return new Digest(counting.count, sha);
     }
 
-    private static MessageDigest newSha256() {
+    public static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

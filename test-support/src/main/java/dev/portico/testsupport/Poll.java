@@ -1,14 +1,14 @@
-package dev.portico.e2e;
+package dev.portico.testsupport;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-/** Polling with a deadline, instead of sleeping and hoping. */
+/** Waiting for a condition with a deadline, instead of sleeping and hoping. */
 public final class Poll {
 
-    private static final Duration INTERVAL = Duration.ofMillis(50);
+    private static final Duration INTERVAL = Duration.ofMillis(20);
 
     private Poll() {
     }
@@ -20,8 +20,8 @@ public final class Poll {
 
     /**
      * Calls {@code supplier} until its value satisfies {@code accepted} and returns that value;
-     * exceptions and assertion errors from the supplier count as "not yet". Fails naming the last
-     * value or error.
+     * exceptions and assertion errors from the supplier count as "not yet" (a server still starting
+     * refuses connections). Fails naming the last value, or with the last error as the cause.
      */
     public static <T> T until(Duration timeout, String what, Supplier<T> supplier, Predicate<? super T> accepted) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -49,7 +49,19 @@ public final class Poll {
         }
     }
 
-    static void sleep(Duration duration) {
+    /** Calls {@code supplier} until it returns a value other than null, and returns it; null when {@code timeout} passed. */
+    public static <T> T valueWithin(Duration timeout, Supplier<T> supplier) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            T value = supplier.get();
+            if (value != null || System.nanoTime() - deadline > 0) {
+                return value;
+            }
+            sleep(INTERVAL);
+        }
+    }
+
+    public static void sleep(Duration duration) {
         try {
             Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {
