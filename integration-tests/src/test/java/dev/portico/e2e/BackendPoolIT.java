@@ -87,26 +87,18 @@ class BackendPoolIT {
                 + " keep-alive clients)");
         AtomicInteger kills = new AtomicInteger();
         Deadline deadline = Deadline.in(KILL_PHASE);
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < CLIENTS; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(21_000 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; !deadline.passed(); i++) {
-                        if (i % 2 == 0) {
-                            // below the backend's 64 KiB write: an answer half sent when its process is
-                            // killed is cut for good (the client already has its head); see the class doc
-                            clients.download(keepAlive, gets, "pair", random.nextInt(16_384));
-                        } else {
-                            clients.mirror(keepAlive, gets, "pair", "g" + id + "-" + i, null,
-                                    ChaosClients.Framing.CONTENT_LENGTH, false, false);
-                        }
-                    }
+        List<Callable<Void>> tasks = new ArrayList<>(clients.keepAliveTasks(CLIENTS, 21_000, (id, keepAlive, random) -> {
+            for (int i = 0; !deadline.passed(); i++) {
+                if (i % 2 == 0) {
+                    // below the backend's 64 KiB write: an answer half sent when its process is
+                    // killed is cut for good (the client already has its head); see the class doc
+                    clients.download(keepAlive, gets, "pair", random.nextInt(16_384));
+                } else {
+                    clients.mirror(keepAlive, gets, "pair", "g" + id + "-" + i, null,
+                            ChaosClients.Framing.CONTENT_LENGTH, false, false);
                 }
-                return null;
-            });
-        }
+            }
+        }));
         tasks.add(() -> {
             SplittableRandom random = new SplittableRandom(5);
             while (!deadline.passed()) {
@@ -143,22 +135,14 @@ class BackendPoolIT {
         List<Long> oldPids = backendsOf("rolling").stream().map(ProcessHandle::pid).toList();
         String logBefore = tomcat.log();
         Deadline deadline = Deadline.in(Duration.ofSeconds(60));
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < CLIENTS; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(31_000 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    while (!done.get() && !deadline.passed()) {
-                        boolean duringRecycle = touched.get();
-                        long begin = System.nanoTime();
-                        clients.download(keepAlive, requests, "rolling", random.nextInt(20_000));
-                        (duringRecycle ? during : steady).add((System.nanoTime() - begin) / 1_000_000);
-                    }
-                }
-                return null;
-            });
-        }
+        List<Callable<Void>> tasks = new ArrayList<>(clients.keepAliveTasks(CLIENTS, 31_000, (id, keepAlive, random) -> {
+            while (!done.get() && !deadline.passed()) {
+                boolean duringRecycle = touched.get();
+                long begin = System.nanoTime();
+                clients.download(keepAlive, requests, "rolling", random.nextInt(20_000));
+                (duringRecycle ? during : steady).add((System.nanoTime() - begin) / 1_000_000);
+            }
+        }));
         tasks.add(() -> {
             Poll.sleep(Duration.ofSeconds(3));
             var restart = tomcat.appDir("rolling").resolve("restart.txt");

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +57,38 @@ final class ChaosClients {
         }
     }
 
+    /** What one of several clients does: {@code id} tells it apart, {@code random} is seeded from it. */
+    interface Client {
+        void run(int id, SplittableRandom random) throws Exception;
+    }
+
+    /** A {@link Client} with a keep-alive connection of its own for its whole run. */
+    interface KeepAliveClient {
+        void run(int id, KeepAlive keepAlive, SplittableRandom random) throws Exception;
+    }
+
+    /** {@code count} tasks for {@link #runConcurrently}: client {@code id}'s random source is seeded {@code seed + id}. */
+    static List<Callable<Void>> tasks(int count, long seed, Client client) {
+        List<Callable<Void>> tasks = new ArrayList<>();
+        for (int c = 0; c < count; c++) {
+            int id = c;
+            tasks.add(() -> {
+                client.run(id, new SplittableRandom(seed + id));
+                return null;
+            });
+        }
+        return tasks;
+    }
+
+    /** {@link #tasks}, each client with its own keep-alive connection, closed when it is done. */
+    List<Callable<Void>> keepAliveTasks(int count, long seed, KeepAliveClient client) {
+        return tasks(count, seed, (id, random) -> {
+            try (KeepAlive keepAlive = keepAlive()) {
+                client.run(id, keepAlive, random);
+            }
+        });
+    }
+
     /**
      * Runs the tasks in parallel and waits for all of them, at most {@code hardLimit}; then closes every
      * connection still open (which ends any blocked read or write) and fails naming the tasks that hung.
@@ -91,8 +124,12 @@ final class ChaosClients {
 
     /** One client that keeps its connection open across requests while the server allows it. */
     final class KeepAlive implements AutoCloseable {
-        private RawHttp.Connection connection;
+        private final RawHttp.KeepAlive connection = new RawHttp.KeepAlive(port, RawHttp.READ_TIMEOUT);
         private boolean last502WithoutClose;
+
+        KeepAlive() {
+            open.add(connection);
+        }
 
         /** Whether the previous response was a 502 that did not say {@code Connection: close}. */
         boolean after502WithoutClose() {
@@ -101,55 +138,36 @@ final class ChaosClients {
 
         /** True if the next request goes over a connection that already served a response. */
         boolean reusing() {
-            return connection != null && connection.responses() > 0;
+            return connection.reusing();
         }
 
         /**
-         * Sends one request with {@code body} (none if null) and reads the final response. Closes the
-         * connection when the response says so or when the body was not sent (a final answer to
-         * {@code Expect: 100-continue}); any IOException closes it too and is rethrown.
+         * Sends one request with {@code body} (none if null) and reads the final response. The
+         * connection is closed when the response says so or when the body was not sent (a final
+         * answer to {@code Expect: 100-continue}); any IOException closes it too and is rethrown.
          */
         RawHttp.Response exchange(String method, String target, byte[] body, Framing framing, boolean expectContinue,
                 String... extraHeaders) throws IOException {
-            if (connection == null) {
-                connection = RawHttp.connect(port);
-                open.add(connection);
-            }
-            try {
-                List<String> headers = new ArrayList<>(Arrays.asList(extraHeaders));
-                RawHttp.Body framed = null;
-                if (body != null) {
-                    headers.add("Content-Type: application/octet-stream");
-                    framed = framing == Framing.CHUNKED ? RawHttp.Body.chunked(body, 1 + (body.length * 7 + 13) % 16_384)
-                            : RawHttp.Body.sized(body);
-                    if (expectContinue && body.length > 0) {
-                        framed = framed.expectingContinue();
-                    }
+            List<String> headers = new ArrayList<>(Arrays.asList(extraHeaders));
+            RawHttp.Body framed = null;
+            if (body != null) {
+                headers.add("Content-Type: application/octet-stream");
+                framed = framing == Framing.CHUNKED ? RawHttp.Body.chunked(body, 1 + (body.length * 7 + 13) % 16_384)
+                        : RawHttp.Body.sized(body);
+                if (expectContinue && body.length > 0) {
+                    framed = framed.expectingContinue();
                 }
-                RawHttp.Response response = connection.exchange(method, target, framed, headers.toArray(String[]::new));
-                last502WithoutClose = response.status() == 502 && connection.reusable();
-                if (!connection.reusable()) {
-                    disconnect();
-                }
-                return response;
-            } catch (IOException | RuntimeException e) {
-                disconnect();
-                last502WithoutClose = false;
-                throw e;
             }
-        }
-
-        void disconnect() {
-            if (connection != null) {
-                open.remove(connection);
-                connection.close();
-                connection = null;
-            }
+            last502WithoutClose = false;
+            RawHttp.Response response = connection.exchange(method, target, framed, headers.toArray(String[]::new));
+            last502WithoutClose = response.status() == 502 && connection.connected();
+            return response;
         }
 
         @Override
         public void close() {
-            disconnect();
+            open.remove(connection);
+            connection.close();
         }
     }
 

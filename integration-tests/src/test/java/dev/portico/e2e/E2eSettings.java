@@ -3,6 +3,7 @@ package dev.portico.e2e;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 
@@ -88,10 +89,14 @@ public final class E2eSettings {
 
     /** True when {@code command} runs and exits 0 within 30 s. */
     public static boolean runs(String... command) {
+        return runsWithin(Duration.ofSeconds(30), command);
+    }
+
+    private static boolean runsWithin(Duration limit, String... command) {
         try {
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 return false;
             }
@@ -125,20 +130,7 @@ public final class E2eSettings {
     }
 
     private static boolean nodeIsOnPath() {
-        try {
-            Process node = new ProcessBuilder("node", "--version")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!node.waitFor(10, TimeUnit.SECONDS)) {
-                node.destroyForcibly();
-                return false;
-            }
-            return node.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return runsWithin(Duration.ofSeconds(10), "node", "--version");
     }
 
     private static void require(boolean condition, String message) {

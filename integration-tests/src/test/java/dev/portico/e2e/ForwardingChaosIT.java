@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -92,32 +91,26 @@ class ForwardingChaosIT {
     void concurrentKeepAliveClientsGetEveryBodyBackByteForByte() {
         LossTally tally = new LossTally("1 bodies (6 keep-alive clients, 0 B..1 MB, Content-Length/chunked/Expect)");
         Deadline deadline = Deadline.in(BODIES_DURATION);
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < 6; client++) {
-            int id = client;
-            tasks.add(() -> {
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                        // mostly the small classes and random sizes around 4 KiB (where the known defect
-                        // is), 64 KiB now and then, 1 MB rarely: as many requests as 2 cores allow
-                        int size = i % 200 == 199 ? ONE_MEGABYTE
-                                : i % 40 == 39 ? 64 * 1024
-                                : i % 4 == 0 ? SIZE_CLASSES[(id + i / 4) % SIZE_CLASSES.length]
-                                : 100 + (int) ((id * 7_919L + i * 104_729L) % 7_900);
-                        ChaosClients.Framing framing = ((i / 3 + id) % 2 == 0)
-                                ? ChaosClients.Framing.CONTENT_LENGTH : ChaosClients.Framing.CHUNKED;
-                        boolean expect = i % 3 == 0;
-                        byte[] body = TestBodies.random(size, id * 1_000_003L + i);
-                        tally.count(size > 4096 ? "over4KiB" : "upTo4KiB");
-                        if (size == ONE_MEGABYTE) {
-                            tally.count("oneMegabyte");
-                        }
-                        clients.mirror(keepAlive, tally, "chaos", "b" + id + "-" + i, body, framing, expect, false);
-                    }
+        // sizes and framings follow from the client and the request number, not from a random source
+        List<Callable<Void>> tasks = clients.keepAliveTasks(6, 0, (id, keepAlive, unused) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                // mostly the small classes and random sizes around 4 KiB (where the known defect
+                // is), 64 KiB now and then, 1 MB rarely: as many requests as 2 cores allow
+                int size = i % 200 == 199 ? ONE_MEGABYTE
+                        : i % 40 == 39 ? 64 * 1024
+                        : i % 4 == 0 ? SIZE_CLASSES[(id + i / 4) % SIZE_CLASSES.length]
+                        : 100 + (int) ((id * 7_919L + i * 104_729L) % 7_900);
+                ChaosClients.Framing framing = ((i / 3 + id) % 2 == 0)
+                        ? ChaosClients.Framing.CONTENT_LENGTH : ChaosClients.Framing.CHUNKED;
+                boolean expect = i % 3 == 0;
+                byte[] body = TestBodies.random(size, id * 1_000_003L + i);
+                tally.count(size > 4096 ? "over4KiB" : "upTo4KiB");
+                if (size == ONE_MEGABYTE) {
+                    tally.count("oneMegabyte");
                 }
-                return null;
-            });
-        }
+                clients.mirror(keepAlive, tally, "chaos", "b" + id + "-" + i, body, framing, expect, false);
+            }
+        });
         clients.runConcurrently(HARD_LIMIT, tasks);
         tally.print().assertNothingLost();
     }
@@ -134,8 +127,7 @@ class ForwardingChaosIT {
         // ordinary requests beside them
         clients.runConcurrently(HARD_LIMIT, streamTasks(streams, 4, Deadline.in(STREAMS_DURATION.dividedBy(2)), "s"));
         Deadline deadline = Deadline.in(STREAMS_DURATION.dividedBy(2));
-        List<Callable<Void>> tasks = new ArrayList<>();
-        tasks.addAll(streamTasks(streams, 4, deadline, "t"));
+        List<Callable<Void>> tasks = new ArrayList<>(streamTasks(streams, 4, deadline, "t"));
         tasks.addAll(ordinaryTasks(ordinary, 2, deadline, "o"));
         clients.runConcurrently(HARD_LIMIT, tasks);
         streams.print();
@@ -147,50 +139,34 @@ class ForwardingChaosIT {
     }
 
     private static List<Callable<Void>> streamTasks(LossTally tally, int count, Deadline deadline, String prefix) {
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < count; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(7_000 + id);
-                for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                    int events = 4 + random.nextInt(8);
-                    // quick and slow streams (an abort is noticed at the backend's next write)
-                    int intervalMs = random.nextBoolean() ? 10 + random.nextInt(20) : 100 + random.nextInt(150);
-                    // half the streams are read whole; the others end early, some before any answer
-                    int abortAfter = random.nextBoolean() ? -1
-                            : random.nextInt(10) == 0 ? ChaosClients.ABORT_BEFORE_RESPONSE : random.nextInt(events);
-                    clients.stream(tally, "chaos", prefix + id + "-" + i, events, intervalMs, abortAfter);
-                }
-                return null;
-            });
-        }
-        return tasks;
+        return ChaosClients.tasks(count, 7_000, (id, random) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                int events = 4 + random.nextInt(8);
+                // quick and slow streams (an abort is noticed at the backend's next write)
+                int intervalMs = random.nextBoolean() ? 10 + random.nextInt(20) : 100 + random.nextInt(150);
+                // half the streams are read whole; the others end early, some before any answer
+                int abortAfter = random.nextBoolean() ? -1
+                        : random.nextInt(10) == 0 ? ChaosClients.ABORT_BEFORE_RESPONSE : random.nextInt(events);
+                clients.stream(tally, "chaos", prefix + id + "-" + i, events, intervalMs, abortAfter);
+            }
+        });
     }
 
     private static List<Callable<Void>> ordinaryTasks(LossTally tally, int count, Deadline deadline, String prefix) {
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < count; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(9_000 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                        String tag = prefix + id + "-" + i;
-                        if (i % 3 == 2) {
-                            clients.mirror(keepAlive, tally, "chaos", tag, null, ChaosClients.Framing.CONTENT_LENGTH,
-                                    false, false);
-                        } else {
-                            int size = random.nextInt(20_000);
-                            clients.mirror(keepAlive, tally, "chaos", tag, TestBodies.random(size, random.nextLong()),
-                                    i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
-                                    false, false);
-                        }
-                    }
+        return clients.keepAliveTasks(count, 9_000, (id, keepAlive, random) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                String tag = prefix + id + "-" + i;
+                if (i % 3 == 2) {
+                    clients.mirror(keepAlive, tally, "chaos", tag, null, ChaosClients.Framing.CONTENT_LENGTH,
+                            false, false);
+                } else {
+                    int size = random.nextInt(20_000);
+                    clients.mirror(keepAlive, tally, "chaos", tag, TestBodies.random(size, random.nextLong()),
+                            i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
+                            false, false);
                 }
-                return null;
-            });
-        }
-        return tasks;
+            }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -203,19 +179,13 @@ class ForwardingChaosIT {
         LossTally streams = new LossTally("3 streams beside the websockets (1 SSE client aborting)");
         LossTally ordinary = new LossTally("3 ordinary requests beside the websockets (1 keep-alive client)");
         Deadline deadline = Deadline.in(WEBSOCKETS_DURATION);
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < 3; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(11_000 + id);
-                for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                    boolean drop = random.nextInt(3) > 0;
-                    clients.webSocket(sessions, "chaos", "w" + id + "-" + i, 1 + random.nextInt(5), drop,
-                            drop && random.nextBoolean());
-                }
-                return null;
-            });
-        }
+        List<Callable<Void>> tasks = new ArrayList<>(ChaosClients.tasks(3, 11_000, (id, random) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                boolean drop = random.nextInt(3) > 0;
+                clients.webSocket(sessions, "chaos", "w" + id + "-" + i, 1 + random.nextInt(5), drop,
+                        drop && random.nextBoolean());
+            }
+        }));
         tasks.addAll(streamTasks(streams, 1, deadline, "ws-s"));
         tasks.addAll(ordinaryTasks(ordinary, 1, deadline, "ws-o"));
         clients.runConcurrently(HARD_LIMIT, tasks);
@@ -259,42 +229,27 @@ class ForwardingChaosIT {
         AtomicInteger kills = new AtomicInteger();
         HttpTestClient http = tomcat.http();
         Deadline deadline = Deadline.in(KILL_PHASE_DURATION);
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < 3; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(13_000 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                        if (i % 2 == 0) {
-                            // up to 64 KiB: an answer Portico holds until whole, so a GET whose process dies
-                            // mid-answer is sent again; a longer one already streaming can only be cut
-                            // detectably (ForwardingUnderLoadTest checks that), never retried
-                            clients.download(keepAlive, gets, app, random.nextInt(64 * 1024 + 1));
-                        } else {
-                            clients.mirror(keepAlive, gets, app, "g" + id + "-" + i, null,
-                                    ChaosClients.Framing.CONTENT_LENGTH, false, false);
-                        }
-                    }
+        List<Callable<Void>> tasks = new ArrayList<>(clients.keepAliveTasks(3, 13_000, (id, keepAlive, random) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                if (i % 2 == 0) {
+                    // up to 64 KiB: an answer Portico holds until whole, so a GET whose process dies
+                    // mid-answer is sent again; a longer one already streaming can only be cut
+                    // detectably (ForwardingUnderLoadTest checks that), never retried
+                    clients.download(keepAlive, gets, app, random.nextInt(64 * 1024 + 1));
+                } else {
+                    clients.mirror(keepAlive, gets, app, "g" + id + "-" + i, null,
+                            ChaosClients.Framing.CONTENT_LENGTH, false, false);
                 }
-                return null;
-            });
-        }
-        for (int client = 0; client < 2; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(17_000 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
-                        byte[] body = TestBodies.random(1 + random.nextInt(64 * 1024), random.nextLong());
-                        clients.mirror(keepAlive, posts, app, "p" + id + "-" + i, body,
-                                i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
-                                false, true);
-                    }
-                }
-                return null;
-            });
-        }
+            }
+        }));
+        tasks.addAll(clients.keepAliveTasks(2, 17_000, (id, keepAlive, random) -> {
+            for (int i = 0; i < MAX_REQUESTS_PER_CLIENT && !deadline.passed(); i++) {
+                byte[] body = TestBodies.random(1 + random.nextInt(64 * 1024), random.nextLong());
+                clients.mirror(keepAlive, posts, app, "p" + id + "-" + i, body,
+                        i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
+                        false, true);
+            }
+        }));
         tasks.add(() -> {
             while (!deadline.passed()) {
                 Poll.sleep(KILL_INTERVAL);

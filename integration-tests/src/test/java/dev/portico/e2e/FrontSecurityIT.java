@@ -39,36 +39,18 @@ class FrontSecurityIT {
     private static final List<String> BASIC_APPS = List.of("/basic", "/basicin", "/basicout");
     private static final List<String> CERT_APPS = List.of("/cert", "/certin", "/certout");
 
-    private static final String BASIC_WEB_XML = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.1">
-              <security-constraint>
-                <web-resource-collection><web-resource-name>admins</web-resource-name><url-pattern>/session</url-pattern></web-resource-collection>
-                <auth-constraint><role-name>admin</role-name></auth-constraint>
-              </security-constraint>
-              <security-constraint>
-                <web-resource-collection><web-resource-name>users</web-resource-name><url-pattern>/info</url-pattern></web-resource-collection>
-                <auth-constraint><role-name>user</role-name></auth-constraint>
-              </security-constraint>
-              <login-config><auth-method>BASIC</auth-method><realm-name>portico-test</realm-name></login-config>
-              <security-role><role-name>user</role-name></security-role>
-              <security-role><role-name>admin</role-name></security-role>
-            </web-app>
-            """;
-    private static final String FORM_WEB_XML = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.1">
-              <security-constraint>
-                <web-resource-collection><web-resource-name>users</web-resource-name><url-pattern>/info</url-pattern></web-resource-collection>
-                <auth-constraint><role-name>user</role-name></auth-constraint>
-              </security-constraint>
+    /** /session for admins and /info for users, behind the BASIC login. */
+    private static final String BASIC_WEB_XML = webXml(
+            constraint("admins", "/session", "admin") + constraint("users", "/info", "user"),
+            "  <login-config><auth-method>BASIC</auth-method><realm-name>portico-test</realm-name></login-config>",
+            "user", "admin");
+    /** /info for users, behind the FORM login of LOGIN_PAGE and ERROR_PAGE. */
+    private static final String FORM_WEB_XML = webXml(constraint("users", "/info", "user"), """
               <login-config>
                 <auth-method>FORM</auth-method>
                 <form-login-config><form-login-page>/login.html</form-login-page><form-error-page>/error.html</form-error-page></form-login-config>
               </login-config>
-              <security-role><role-name>user</role-name></security-role>
-            </web-app>
-            """;
+            """, "user");
     private static final AppFile LOGIN_PAGE = AppFile.of("login.html",
             "<form method=\"post\" action=\"j_security_check\"><input name=\"j_username\"><input name=\"j_password\"></form>\n");
     private static final AppFile ERROR_PAGE = AppFile.of("error.html", "login failed\n");
@@ -107,6 +89,24 @@ class FrontSecurityIT {
                     .header("Authorization", basic("alice", "secret")).build());
             assertEquals(200, first.statusCode(), app + ": " + first.body() + "\n" + tomcat.logTail());
         }
+    }
+
+    private static String constraint(String name, String urlPattern, String role) {
+        return "  <security-constraint>\n"
+                + "    <web-resource-collection><web-resource-name>" + name + "</web-resource-name><url-pattern>"
+                + urlPattern + "</url-pattern></web-resource-collection>\n"
+                + "    <auth-constraint><role-name>" + role + "</role-name></auth-constraint>\n"
+                + "  </security-constraint>\n";
+    }
+
+    private static String webXml(String constraints, String loginConfig, String... roles) {
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.1\">\n")
+                .append(constraints).append(loginConfig.stripTrailing()).append('\n');
+        for (String role : roles) {
+            xml.append("  <security-role><role-name>").append(role).append("</role-name></security-role>\n");
+        }
+        return xml.append("</web-app>\n").toString();
     }
 
     private static PorticoXml outOfProcess() {

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -85,28 +84,20 @@ class UnixSocketHostingIT {
     void concurrentKeepAliveBodiesAndGetsArriveWhole() {
         LossTally tally = new LossTally("unix socket: 4 keep-alive clients, POST 0 B..300 KB and GET");
         long end = System.nanoTime() + LOAD.toNanos();
-        List<Callable<Void>> tasks = new ArrayList<>();
-        for (int client = 0; client < 4; client++) {
-            int id = client;
-            tasks.add(() -> {
-                SplittableRandom random = new SplittableRandom(31 + id);
-                try (ChaosClients.KeepAlive keepAlive = clients.keepAlive()) {
-                    for (int i = 0; i < 2_000 && System.nanoTime() < end; i++) {
-                        String tag = "u" + id + "-" + i;
-                        if (i % 3 == 2) {
-                            clients.mirror(keepAlive, tally, "uds", tag, null, ChaosClients.Framing.CONTENT_LENGTH,
-                                    false, false);
-                        } else {
-                            int size = random.nextInt(10) == 0 ? random.nextInt(300_000) : random.nextInt(20_000);
-                            clients.mirror(keepAlive, tally, "uds", tag, TestBodies.random(size, random.nextLong()),
-                                    i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
-                                    i % 5 == 0, false);
-                        }
-                    }
+        List<Callable<Void>> tasks = new ArrayList<>(clients.keepAliveTasks(4, 31, (id, keepAlive, random) -> {
+            for (int i = 0; i < 2_000 && System.nanoTime() < end; i++) {
+                String tag = "u" + id + "-" + i;
+                if (i % 3 == 2) {
+                    clients.mirror(keepAlive, tally, "uds", tag, null, ChaosClients.Framing.CONTENT_LENGTH,
+                            false, false);
+                } else {
+                    int size = random.nextInt(10) == 0 ? random.nextInt(300_000) : random.nextInt(20_000);
+                    clients.mirror(keepAlive, tally, "uds", tag, TestBodies.random(size, random.nextLong()),
+                            i % 2 == 0 ? ChaosClients.Framing.CHUNKED : ChaosClients.Framing.CONTENT_LENGTH,
+                            i % 5 == 0, false);
                 }
-                return null;
-            });
-        }
+            }
+        }));
         clients.runConcurrently(LOAD.plusSeconds(60), tasks);
         tally.print();
         tally.assertNothingLost();

@@ -64,25 +64,19 @@ class HostedServletBehaviourTest {
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("yes", response.headers().firstValue("X-Filtered").orElse(null));
         Map<String, String> info = KeyValueLines.parse(response.body());
-        assertEquals("/servlets", info.get("contextPath"));
-        assertEquals("/servlets/info/a%20b", info.get("requestURI"));
-        assertEquals("/info", info.get("servletPath"));
-        assertEquals("/a b", info.get("pathInfo"));
-        assertEquals("REQUEST", info.get("dispatcher"));
-        assertEquals("true", info.get("filtered"));
-        assertEquals("[contextInitialized /servlets]", info.get("events"));
+        KeyValueLines.assertValues(info, "contextPath", "/servlets", "requestURI", "/servlets/info/a%20b",
+                "servletPath", "/info", "pathInfo", "/a b", "dispatcher", "REQUEST", "filtered", "true",
+                "events", "[contextInitialized /servlets]", "hostingModel", "inProcess",
+                "localPort", String.valueOf(base.getPort()));
         assertTrue(Integer.parseInt(info.get("requests")) >= 1, info.get("requests"));
-        assertEquals("inProcess", info.get("hostingModel"));
-        assertEquals(String.valueOf(base.getPort()), info.get("localPort"));
         assertEquals("static file", get("static.txt").body());
     }
 
     @Test
     void theWarsClassesComeFromItsOwnWebInfClassesNotTheTestClasspath() throws Exception {
         Map<String, String> info = KeyValueLines.parse(get("info/loader").body());
-        assertEquals("org.apache.catalina.loader.ParallelWebappClassLoader", info.get("loader"));
-        assertEquals("true", info.get("loaderIsContexts"));
-        assertEquals("true", info.get("loaderIsThreads"));
+        KeyValueLines.assertValues(info, "loader", "org.apache.catalina.loader.ParallelWebappClassLoader",
+                "loaderIsContexts", "true", "loaderIsThreads", "true");
         String codeSource = info.get("codeSource");
         // the exploded app in the valve's appBase (apps/servlets/WEB-INF/classes/), or, packaged
         // as apps/servlets.war, inside that WAR — never target/test-classes
@@ -118,12 +112,9 @@ class HostedServletBehaviourTest {
     void forward() throws Exception {
         HttpResponse<String> response = get("forward?q=1");
         assertEquals(200, response.statusCode(), response.body());
-        Map<String, String> info = KeyValueLines.parse(response.body());
-        assertEquals("FORWARD", info.get("dispatcher"));
-        assertEquals("/servlets/info/forwarded", info.get("requestURI"));
-        assertEquals("/info", info.get("servletPath"));
-        assertEquals("/forwarded", info.get("pathInfo"));
-        assertEquals("/servlets/forward", info.get("forwardRequestURI"));
+        KeyValueLines.assertValues(KeyValueLines.parse(response.body()), "dispatcher", "FORWARD",
+                "requestURI", "/servlets/info/forwarded", "servletPath", "/info", "pathInfo", "/forwarded",
+                "forwardRequestURI", "/servlets/forward");
     }
 
     @Test
@@ -171,10 +162,8 @@ class HostedServletBehaviourTest {
     void asyncDispatchedFromAnotherThread() throws Exception {
         HttpResponse<String> dispatched = get("async?mode=dispatch");
         assertEquals(200, dispatched.statusCode(), dispatched.body());
-        Map<String, String> info = KeyValueLines.parse(dispatched.body());
-        assertEquals("ASYNC", info.get("dispatcher"));
-        assertEquals("/servlets", info.get("contextPath"));
-        assertEquals("/after-async", info.get("pathInfo"));
+        KeyValueLines.assertValues(KeyValueLines.parse(dispatched.body()), "dispatcher", "ASYNC",
+                "contextPath", "/servlets", "pathInfo", "/after-async");
     }
 
     @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PlaceholdersTest {
 
@@ -17,42 +19,55 @@ class PlaceholdersTest {
         return Placeholders.expand(text, VARIABLES::get);
     }
 
-    @Test
-    void percentReferencesAreAncms() {
-        assertEquals("--bind 127.0.0.1:40123", expand("--bind 127.0.0.1:%PORTICO_PORT%"));
-        assertEquals("/home/app/40123", expand("%HOME%/%PORTICO_PORT%"));
-        assertEquals("[]", expand("[%EMPTY%]"));
-        // an unset name is left as written, so strftime-like patterns need no escaping
-        assertEquals("+%Y-%m-%d", expand("+%Y-%m-%d"));
-        assertEquals("%NOT_SET%", expand("%NOT_SET%"));
-        // after an unset name the text is read afresh: "%Y%" is not a reference, "%H%" is
-        assertEquals("%Yhour", expand("%Y%H%"));
-        assertEquals("100% sure", expand("100% sure"));
-        assertEquals("%", expand("%"));
-        assertEquals("%1%", expand("%1%"));
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            --bind 127.0.0.1:%PORTICO_PORT% | --bind 127.0.0.1:40123
+            %HOME%/%PORTICO_PORT%           | /home/app/40123
+            [%EMPTY%]                       | []
+            # an unset name is left as written, so strftime-like patterns need no escaping
+            +%Y-%m-%d                       | +%Y-%m-%d
+            %NOT_SET%                       | %NOT_SET%
+            # after an unset name the text is read afresh: "%Y%" is not a reference, "%H%" is
+            %Y%H%                           | %Yhour
+            100% sure                       | 100% sure
+            %                               | %
+            %1%                             | %1%
+            """)
+    void percentReferencesAreAncms(String text, String expanded) {
+        assertEquals(expanded, expand(text));
     }
 
-    @Test
-    void doublePercentIsOneLiteralPercent() {
-        assertEquals("%PORTICO_PORT%", expand("%%PORTICO_PORT%%"));
-        assertEquals("100%", expand("100%%"));
-        assertEquals("%40123", expand("%%%PORTICO_PORT%"));
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            %%PORTICO_PORT%%  | %PORTICO_PORT%
+            100%%             | 100%
+            %%%PORTICO_PORT%  | %40123
+            """)
+    void doublePercentIsOneLiteralPercent(String text, String expanded) {
+        assertEquals(expanded, expand(text));
     }
 
-    @Test
-    void braceReferencesAreStrict() {
-        assertEquals("127.0.0.1:40123", expand("127.0.0.1:${PORTICO_PORT}"));
-        assertEquals("/home/app/x", expand("${HOME}/x"));
-        assertEquals("${PORTICO_PORT}", expand("$${PORTICO_PORT}"));
-        assertEquals("$HOME $ $1 costs $5", expand("$HOME $ $1 costs $5"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${PORTICO_PROT}")).getMessage()
-                .contains("${PORTICO_PROT}, which is not set"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("--port ${PORTICO_PORT"))
-                .getMessage().contains("without a closing"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${A-B}")).getMessage()
-                .contains("is not a variable name"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${}")).getMessage()
-                .contains("is not a variable name"));
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            127.0.0.1:${PORTICO_PORT}  | 127.0.0.1:40123
+            ${HOME}/x                  | /home/app/x
+            $${PORTICO_PORT}           | ${PORTICO_PORT}
+            $HOME $ $1 costs $5        | $HOME $ $1 costs $5
+            """)
+    void braceReferencesAreStrict(String text, String expanded) {
+        assertEquals(expanded, expand(text));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            ${PORTICO_PROT}          | ${PORTICO_PROT}, which is not set
+            --port ${PORTICO_PORT    | without a closing
+            ${A-B}                   | is not a variable name
+            ${}                      | is not a variable name
+            """)
+    void aBraceReferenceThatCannotBeExpandedIsRefused(String text, String reason) {
+        String message = assertThrows(IllegalArgumentException.class, () -> expand(text)).getMessage();
+        assertTrue(message.contains(reason), message);
     }
 
     @Test

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.KeyValueLines;
 import dev.portico.testsupport.Poll;
 import dev.portico.testsupport.TextWebSocket;
 
@@ -52,17 +53,6 @@ class InProcessHostingTest {
         tomcat.awaitHosted("tapp");
     }
 
-    private static Map<String, String> fields(String body) {
-        Map<String, String> map = new java.util.HashMap<>();
-        for (String line : body.split("\n")) {
-            int eq = line.indexOf('=');
-            if (eq > 0) {
-                map.put(line.substring(0, eq), line.substring(eq + 1));
-            }
-        }
-        return map;
-    }
-
     // ---------------------------------------------------------------- Servlet behaviour
 
     @Test
@@ -70,13 +60,9 @@ class InProcessHostingTest {
         HttpResponse<String> response = tomcat.get("/t%61pp/info/a%20b?x=1");
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("yes", response.headers().firstValue("X-Filtered").orElse(null));
-        Map<String, String> info = fields(response.body());
-        assertEquals("/t%61pp", info.get("contextPath"));
-        assertEquals("/t%61pp/info/a%20b", info.get("requestURI"));
-        assertEquals("/info", info.get("servletPath"));
-        assertEquals("/a b", info.get("pathInfo"));
-        assertEquals("true", info.get("filtered"));
-        assertEquals("inProcess", info.get("hostingModel"));
+        KeyValueLines.assertValues(KeyValueLines.parse(response.body()), "contextPath", "/t%61pp",
+                "requestURI", "/t%61pp/info/a%20b", "servletPath", "/info", "pathInfo", "/a b", "filtered", "true",
+                "hostingModel", "inProcess");
         assertTrue(TestApp.events().contains("init /tapp"), TestApp.events().toString());
         assertEquals("static file", tomcat.get("/tapp/static.txt").body());
         // the Host's own webapps still answer
@@ -108,11 +94,8 @@ class InProcessHostingTest {
 
     @Test
     void forwardIncludeAndJsp() {
-        Map<String, String> forwarded = fields(tomcat.get("/tapp/forward").body());
-        assertEquals("/info", forwarded.get("servletPath"));
-        assertEquals("/forwarded", forwarded.get("pathInfo"));
-        assertEquals("FORWARD", forwarded.get("dispatcher"));
-        assertEquals("/tapp/info/forwarded", forwarded.get("requestURI"));
+        KeyValueLines.assertValues(KeyValueLines.parse(tomcat.get("/tapp/forward").body()), "servletPath", "/info",
+                "pathInfo", "/forwarded", "dispatcher", "FORWARD", "requestURI", "/tapp/info/forwarded");
         assertEquals("jsp /tapp 42", tomcat.get("/tapp/hello.jsp").body().trim());
         assertEquals("before|jsp /tapp 42|after", tomcat.get("/tapp/include").body());
     }
@@ -209,8 +192,8 @@ class InProcessHostingTest {
         TestApp.write(staging, "");
         Path dir = Files.move(staging, tomcat.apps().resolve("envapp"));
         Poll.until(Duration.ofSeconds(15), "envapp with its portico.xml",
-                () -> fields(tomcat.get("/envapp/info").body()).getOrDefault("initGreeting", "").equals("hello env"));
-        Map<String, String> info = fields(tomcat.get("/envapp/info").body());
+                () -> KeyValueLines.parse(tomcat.get("/envapp/info").body()).getOrDefault("initGreeting", "").equals("hello env"));
+        Map<String, String> info = KeyValueLines.parse(tomcat.get("/envapp/info").body());
         assertEquals("hello env", info.get("jndiGreeting"));
         assertEquals("inProcess", info.get("hostingModel"));
 

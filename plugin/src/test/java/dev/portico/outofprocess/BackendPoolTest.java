@@ -196,31 +196,20 @@ class BackendPoolTest {
                 return;
             }
             Random random = new Random(300 + client);
-            RawHttp.Connection connection = null;
-            for (int i = 0; System.nanoTime() < deadline; i++) {
-                int bytes = random.nextInt(64 * 1024);
-                try {
-                    if (connection == null) {
-                        connection = tomcat.connect(Duration.ofSeconds(30));
-                    }
+            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+                for (int i = 0; System.nanoTime() < deadline; i++) {
+                    int bytes = random.nextInt(64 * 1024);
                     gets.incrementAndGet();
-                    connection.send("GET /pair/download?bytes=" + bytes + "&id=" + client + "-" + i
-                            + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                    RawHttp.Response answer = connection.readResponse("GET");
-                    if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
-                        failures.add(client + "-" + i + ": " + answer.status() + " " + answer.body().length + " B");
+                    try {
+                        RawHttp.Response answer = connection.exchange("GET",
+                                "/pair/download?bytes=" + bytes + "&id=" + client + "-" + i, null);
+                        if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
+                            failures.add(client + "-" + i + ": " + answer.status() + " " + answer.body().length + " B");
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(client + "-" + i + ": " + e);
                     }
-                    if (answer.closesConnection()) {
-                        connection.close();
-                        connection = null;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    failures.add(client + "-" + i + ": " + e);
-                    connection = null;
                 }
-            }
-            if (connection != null) {
-                connection.close();
             }
         });
         System.out.println("[pool] kills " + kills + ", GETs " + gets + ", failed " + failures.size());
@@ -266,13 +255,12 @@ class BackendPoolTest {
                 recycled.set(true);
                 return;
             }
-            RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(30));
-            try {
+            // Tomcat's maxKeepAliveRequests (100) closes a connection now and then, said honestly
+            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
                 for (int i = 0; !recycled.get() && System.nanoTime() < end; i++) {
                     boolean duringRecycle = touched.get();
                     long begin = System.nanoTime();
-                    connection.send("GET /rolling/download?bytes=2000&id=" + client + "-" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                    RawHttp.Response answer = connection.readResponse("GET");
+                    RawHttp.Response answer = connection.exchange("GET", "/rolling/download?bytes=2000&id=" + client + "-" + i, null);
                     long millis = (System.nanoTime() - begin) / 1_000_000;
                     (duringRecycle ? during : steady).add(millis);
                     if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), 2000)) {
@@ -280,14 +268,7 @@ class BackendPoolTest {
                                 + answer.body().length + " B");
                         return;
                     }
-                    if (answer.closesConnection()) {
-                        // Tomcat's maxKeepAliveRequests (100), said honestly
-                        connection.close();
-                        connection = tomcat.connect(Duration.ofSeconds(30));
-                    }
                 }
-            } finally {
-                connection.close();
             }
         });
         System.out.println("[recycle] steady p99 " + percentile(steady, 0.99) + " ms over " + steady.size()

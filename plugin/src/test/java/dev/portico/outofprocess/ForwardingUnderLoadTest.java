@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -56,46 +54,31 @@ class ForwardingUnderLoadTest {
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         Concurrently.run(CLIENTS, LOAD_LIMIT, client -> {
             Random random = new Random(client);
-            RawHttp.Connection connection = null;
-            for (int i = 0; i < 120; i++) {
-                int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
-                boolean chunked = (i + client) % 3 == 0;
-                boolean expectContinue = (i + client) % 5 == 0;
-                byte[] body = new byte[size];
-                random.nextBytes(body);
-                String id = client + "-" + i;
-                List<String> headers = new ArrayList<>();
-                if (expectContinue) {
-                    headers.add("Expect: 100-continue"); // and the body at once, without waiting for the 100
-                }
-                sent.incrementAndGet();
-                try {
-                    if (connection == null) {
-                        connection = tomcat.connect(Duration.ofSeconds(30));
+            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+                for (int i = 0; i < 120; i++) {
+                    int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
+                    boolean chunked = (i + client) % 3 == 0;
+                    boolean expectContinue = (i + client) % 5 == 0;
+                    byte[] body = new byte[size];
+                    random.nextBytes(body);
+                    String id = client + "-" + i;
+                    RawHttp.Body framed = chunked ? RawHttp.Body.chunked(body, 1 + random.nextInt(9000)) : RawHttp.Body.sized(body);
+                    if (expectContinue) {
+                        framed = framed.expectingContinueWithoutWaiting();
                     }
-                    if (chunked) {
-                        headers.add("Transfer-Encoding: chunked");
-                        connection.send(RawHttp.head("POST", "/load/echo?id=" + id, headers.toArray(String[]::new)),
-                                RawHttp.chunked(body, 1 + random.nextInt(9000)));
-                    } else {
-                        headers.add("Content-Length: " + body.length);
-                        connection.send(RawHttp.head("POST", "/load/echo?id=" + id, headers.toArray(String[]::new)), body);
+                    sent.incrementAndGet();
+                    try {
+                        RawHttp.Response answer = connection.exchange("POST", "/load/echo?id=" + id, framed);
+                        String json = answer.text();
+                        if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
+                                || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
+                                || !TestBodies.sha256(body).equals(Json.field(json, "bodySha256"))) {
+                            failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
+                                    + json.substring(0, Math.min(200, json.length())));
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(id + " (" + size + " B, chunked " + chunked + "): " + e);
                     }
-                    RawHttp.Response answer = connection.readResponse("POST");
-                    String json = answer.text();
-                    if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
-                            || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
-                            || !TestBodies.sha256(body).equals(Json.field(json, "bodySha256"))) {
-                        failures.add(id + " (" + size + " B, chunked " + chunked + "): " + answer.status() + " "
-                                + json.substring(0, Math.min(200, json.length())));
-                    }
-                    if (answer.closesConnection()) {
-                        connection.close();
-                        connection = null;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    failures.add(id + " (" + size + " B, chunked " + chunked + "): " + e);
-                    connection = null;
                 }
             }
         });
@@ -191,50 +174,43 @@ class ForwardingUnderLoadTest {
                 return;
             }
             Random random = new Random(200 + client);
-            RawHttp.Connection connection = null;
-            for (int i = 0; System.nanoTime() < deadline; i++) {
-                String id = client + "-" + i;
-                boolean post = client % 3 == 2;
-                try {
-                    if (connection == null) {
-                        connection = tomcat.connect(Duration.ofSeconds(30));
-                    }
-                    RawHttp.Response answer;
-                    if (post) {
-                        posts.incrementAndGet();
-                        byte[] body = new byte[random.nextInt(20_000)];
-                        random.nextBytes(body);
-                        answer = connection.exchange("POST", "/victim/echo?id=" + id, RawHttp.Body.sized(body));
-                        if (answer.status() == 502) {
-                            posts502.incrementAndGet();
-                        } else if (answer.status() != 200 || !TestBodies.sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
-                            failures.add("POST " + id + ": " + answer.status() + " " + answer.text());
+            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+                for (int i = 0; System.nanoTime() < deadline; i++) {
+                    String id = client + "-" + i;
+                    boolean post = client % 3 == 2;
+                    try {
+                        if (post) {
+                            posts.incrementAndGet();
+                            byte[] body = new byte[random.nextInt(20_000)];
+                            random.nextBytes(body);
+                            RawHttp.Response answer = connection.exchange("POST", "/victim/echo?id=" + id,
+                                    RawHttp.Body.sized(body));
+                            if (answer.status() == 502) {
+                                posts502.incrementAndGet();
+                            } else if (answer.status() != 200
+                                    || !TestBodies.sha256(body).equals(Json.field(answer.text(), "bodySha256"))) {
+                                failures.add("POST " + id + ": " + answer.status() + " " + answer.text());
+                            }
+                            continue;
                         }
-                    } else {
                         gets.incrementAndGet();
                         int bytes = random.nextInt(i % 4 == 0 ? 300_000 : 64 * 1024);
-                        connection.send("GET /victim/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        RawHttp.Response answer;
                         try {
-                            answer = connection.readResponse("GET");
+                            answer = connection.exchange("GET", "/victim/download?bytes=" + bytes + "&id=" + id, null);
                         } catch (RawHttp.TruncatedBody cut) {
                             if (bytes <= 64 * 1024) {
                                 throw cut;
                             }
                             cutLarge.incrementAndGet();
-                            connection = null;
                             continue;
                         }
                         if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
                             failures.add("GET " + id + ": " + answer.status() + " " + answer.body().length + " B");
                         }
+                    } catch (IOException | RuntimeException e) {
+                        failures.add((post ? "POST " : "GET ") + id + ": " + e);
                     }
-                    if (answer.closesConnection()) {
-                        connection.close();
-                        connection = null;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    failures.add((post ? "POST " : "GET ") + id + ": " + e);
-                    connection = null;
                 }
             }
         });

@@ -92,24 +92,39 @@ public final class RawHttp {
 
     /**
      * A request body and how it goes on the wire: with {@code Content-Length}, or chunked in chunks of
-     * {@code chunkSize}; with {@code expectContinue}, only after the server's {@code 100 Continue}.
+     * {@code chunkSize} (0: not chunked); and whether the request says {@code Expect: 100-continue}.
      */
-    public record Body(byte[] bytes, int chunkSize, boolean expectContinue) {
+    public record Body(byte[] bytes, int chunkSize, Expectation expectation) {
+
+        /** What the client does about {@code Expect: 100-continue}. */
+        public enum Expectation {
+            /** No Expect header. */
+            NONE,
+            /** Sends the body only after the server's {@code 100 Continue}. */
+            WAIT_FOR_CONTINUE,
+            /** Says it, then sends the body at once (RFC 9110 lets a client stop waiting at any time). */
+            SEND_AT_ONCE
+        }
 
         public static Body sized(byte[] bytes) {
-            return new Body(bytes, 0, false);
+            return new Body(bytes, 0, Expectation.NONE);
         }
 
         public static Body chunked(byte[] bytes, int chunkSize) {
             if (chunkSize <= 0) {
                 throw new IllegalArgumentException("chunk size " + chunkSize);
             }
-            return new Body(bytes, chunkSize, false);
+            return new Body(bytes, chunkSize, Expectation.NONE);
         }
 
         /** The same body, sent after {@code Expect: 100-continue} is answered. */
         public Body expectingContinue() {
-            return new Body(bytes, chunkSize, true);
+            return new Body(bytes, chunkSize, Expectation.WAIT_FOR_CONTINUE);
+        }
+
+        /** The same body, announced with {@code Expect: 100-continue} but sent without waiting. */
+        public Body expectingContinueWithoutWaiting() {
+            return new Body(bytes, chunkSize, Expectation.SEND_AT_ONCE);
         }
 
         boolean isChunked() {
@@ -171,17 +186,18 @@ public final class RawHttp {
          * body when {@code body} is null) and reads its final response. With
          * {@link Body#expectingContinue()} the body follows only an interim answer; a final answer
          * instead is returned as it is, the body unsent (and the connection no longer {@link #reusable}).
+         * The head and the body go in two writes.
          */
         public Response exchange(String method, String target, Body body, String... headerLines) throws IOException {
             List<String> headers = new ArrayList<>(Arrays.asList(headerLines));
             if (body != null) {
                 headers.add(body.framingHeader());
-                if (body.expectContinue()) {
+                if (body.expectation() != Body.Expectation.NONE) {
                     headers.add("Expect: 100-continue");
                 }
             }
             send(head(method, target, headers.toArray(String[]::new)));
-            if (body != null && body.expectContinue()) {
+            if (body != null && body.expectation() == Body.Expectation.WAIT_FOR_CONTINUE) {
                 Head head = readHead();
                 if (!head.isInterim()) {
                     Response refused = readBody(head, method);
@@ -334,6 +350,63 @@ public final class RawHttp {
 
         InputStream input() {
             return in;
+        }
+    }
+
+    /**
+     * One client that keeps its connection across requests while the server allows it: a new
+     * connection after a response that closed it ({@link Connection#reusable()}) or after an
+     * exchange that failed (its exception is rethrown). {@link #close()} may come from another
+     * thread, to end a read that hangs.
+     */
+    public static final class KeepAlive implements AutoCloseable {
+        private final int port;
+        private final Duration readTimeout;
+        private volatile Connection connection;
+
+        public KeepAlive(int port, Duration readTimeout) {
+            this.port = port;
+            this.readTimeout = readTimeout;
+        }
+
+        /** True if the next request goes over a connection that already served a response. */
+        public boolean reusing() {
+            Connection current = connection;
+            return current != null && current.responses() > 0;
+        }
+
+        /** True while a connection is open for the next request. */
+        public boolean connected() {
+            return connection != null;
+        }
+
+        /** {@link Connection#exchange} on the kept connection, a new one if there is none. */
+        public Response exchange(String method, String target, Body body, String... headerLines) throws IOException {
+            Connection current = connection;
+            if (current == null) {
+                current = connect(port, readTimeout);
+                connection = current;
+            }
+            try {
+                Response response = current.exchange(method, target, body, headerLines);
+                if (!current.reusable()) {
+                    close();
+                }
+                return response;
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** Closes the connection, if one is open; the next exchange opens another. */
+        @Override
+        public void close() {
+            Connection current = connection;
+            connection = null;
+            if (current != null) {
+                current.close();
+            }
         }
     }
 
