@@ -181,19 +181,6 @@ public final class InternalContainer {
     }
 
     /**
-     * Remaps the front request onto the internal Host and runs it through the internal Engine.
-     *
-     * @return false when no internal Context matches (the caller answers instead)
-     */
-    public boolean dispatch(Request request, Response response) throws IOException, ServletException {
-        if (!map(request, null)) {
-            return false;
-        }
-        invoke(request, response);
-        return true;
-    }
-
-    /**
      * Remaps the front request onto the internal Host (its MappingData now names an internal
      * Context and Wrapper), without running it; {@link #invoke} does that.
      *

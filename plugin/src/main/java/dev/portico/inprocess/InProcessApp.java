@@ -263,12 +263,6 @@ public final class InProcessApp implements HostedApp {
         return "in-process, " + state;
     }
 
-    /** For tests and operators: the Context of the current generation, or null. */
-    public org.apache.catalina.Context context() {
-        Generation gen = current;
-        return gen == null ? null : gen.context;
-    }
-
     private CompletableFuture<Void> runAsync(Runnable task) {
         Runnable withLoader = () -> {
             Thread thread = Thread.currentThread();

@@ -233,10 +233,6 @@ public final class OutOfProcessApp implements HostedApp {
                 .whenComplete((v, e) -> removeContext());
     }
 
-    public BackendPool pool() {
-        return pool;
-    }
-
     @Override
     public AppStatus status() {
         return pool.status(describe());

@@ -1,0 +1,137 @@
+package dev.portico;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The plugin's shape, read from its sources (docs/architecture.md, "Packages"): packages do not
+ * depend on each other in a circle, the layers below do not reach up, forwarding reaches the pool
+ * only through the backend seam, and no file grows past its size.
+ */
+class ArchitectureTest {
+
+    private static final Path SOURCES = Path.of("src/main/java");
+    private static final Pattern PACKAGE = Pattern.compile("^package ([\\w.]+);", Pattern.MULTILINE);
+    private static final Pattern REFERENCE = Pattern.compile("\\bdev\\.portico\\.((?:[a-z]\\w*\\.)*)[A-Z]");
+
+    /** Files allowed over 400 lines, at most as long as they are today; to be split, never to grow. */
+    private static final Map<String, Integer> OVERSIZED = Map.of(
+            "hosting/AppCatalog.java", 640,
+            "inprocess/InProcessApp.java", 585,
+            "hooks/LifecycleHooks.java", 455);
+
+    /** Each package and the Portico packages it must not use. */
+    private static final Map<String, Set<String>> FORBIDDEN = Map.of(
+            "config", Set.of("hosting", "inprocess", "outofprocess", "status", "jmx", "hooks"),
+            "hosting", Set.of("inprocess", "outofprocess", "status", "jmx", "hooks"),
+            "status", Set.of("inprocess", "outofprocess"),
+            "inprocess", Set.of("outofprocess"),
+            "outofprocess.backend", Set.of("outofprocess.pool", "outofprocess.process", "outofprocess.forward"),
+            "outofprocess.forward", Set.of("outofprocess.pool", "outofprocess.process", "outofprocess"),
+            "outofprocess.pool", Set.of("outofprocess.forward", "outofprocess"),
+            "outofprocess.process", Set.of("outofprocess.pool", "outofprocess.forward", "outofprocess"),
+            "outofprocess.forward.upgrade", Set.of("outofprocess.forward", "outofprocess.pool",
+                    "outofprocess.process", "outofprocess"));
+
+    @Test
+    void noPackageDependsOnItselfThroughOthers() {
+        Map<String, Set<String>> uses = dependencies();
+        for (String start : uses.keySet()) {
+            List<String> cycle = pathBack(uses, start, start, new TreeSet<>(), new ArrayList<>());
+            assertTrue(cycle.isEmpty(), "package cycle: " + start + " -> " + String.join(" -> ", cycle));
+        }
+    }
+
+    @Test
+    void lowerLayersAndTheForwardingSideDoNotReachWhereTheyMustNot() {
+        Map<String, Set<String>> uses = dependencies();
+        assertTrue(uses.containsKey("outofprocess.forward") && uses.containsKey("hosting"),
+                "the sources were not found where the test reads them: " + SOURCES.toAbsolutePath());
+        FORBIDDEN.forEach((from, forbidden) -> {
+            Set<String> used = new TreeSet<>(uses.getOrDefault(from, Set.of()));
+            used.retainAll(forbidden);
+            assertEquals(Set.of(), used, "dev.portico." + from + " uses packages it must not");
+        });
+    }
+
+    @Test
+    void noFileGrowsPastItsSize() throws IOException {
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            files.filter(file -> file.toString().endsWith(".java")).forEach(file -> {
+                String name = SOURCES.resolve("dev/portico").relativize(file).toString().replace('\\', '/');
+                int limit = OVERSIZED.getOrDefault(name, 400);
+                int lines = lines(file).size();
+                assertTrue(lines <= limit, name + " has " + lines + " lines, more than its " + limit);
+            });
+        }
+    }
+
+    /** A path of packages leading from {@code from} back to {@code target}, or none. */
+    private static List<String> pathBack(Map<String, Set<String>> uses, String from, String target, Set<String> seen,
+            List<String> path) {
+        for (String next : uses.getOrDefault(from, Set.of())) {
+            path.add(next);
+            if (next.equals(target)) {
+                return path;
+            }
+            if (seen.add(next) && !pathBack(uses, next, target, seen, path).isEmpty()) {
+                return path;
+            }
+            path.remove(path.size() - 1);
+        }
+        return List.of();
+    }
+
+    /** For each package below dev.portico ("" for dev.portico itself), the Portico packages its sources name. */
+    private static Map<String, Set<String>> dependencies() {
+        Map<String, Set<String>> uses = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            files.filter(file -> file.toString().endsWith(".java")).forEach(file -> {
+                String source = String.join("\n", lines(file));
+                Matcher declared = PACKAGE.matcher(source);
+                assertTrue(declared.find(), file + " declares no package");
+                String own = relative(declared.group(1));
+                Set<String> used = uses.computeIfAbsent(own, p -> new TreeSet<>());
+                Matcher reference = REFERENCE.matcher(source);
+                while (reference.find()) {
+                    String other = relative("dev.portico." + reference.group(1).replaceAll("\\.$", ""));
+                    if (!other.equals(own) && !other.startsWith("integration") && !other.startsWith("hooks.")
+                            && !other.startsWith("shaded")) {
+                        used.add(other);
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return uses;
+    }
+
+    private static String relative(String packageName) {
+        return packageName.equals("dev.portico") ? "" : packageName.substring("dev.portico.".length());
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
