@@ -32,7 +32,6 @@ class ArchitectureTest {
 
     /** Files allowed over 400 lines, at most as long as they are today; to be split, never to grow. */
     private static final Map<String, Integer> OVERSIZED = Map.of(
-            "inprocess/InProcessApp.java", 585,
             "hooks/LifecycleHooks.java", 455);
 
     /** Each package and the Portico packages it must not use. */
