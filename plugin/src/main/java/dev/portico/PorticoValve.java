@@ -33,6 +33,7 @@ import dev.portico.config.PorticoXml;
 import dev.portico.outofprocess.forward.BackendClient;
 import dev.portico.hooks.LifecycleHooks;
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostedApp;
@@ -255,6 +256,19 @@ public class PorticoValve extends ValveAttributes {
                 apps.put(path.isEmpty() ? "/" : path,
                         slot.offlinePage() == null ? slot.app().describe()
                                 : slot.offlineByFile() ? "offline (app_offline.htm)" : "offline (held by an operator)");
+            }
+        }
+        return apps;
+    }
+
+    /** Context path → the app's status, typed (what Portico Express says of each app at its start). */
+    public java.util.Map<String, AppStatus> appStatuses() {
+        java.util.Map<String, AppStatus> apps = new java.util.TreeMap<>();
+        AppCatalog current = catalog;
+        if (current != null) {
+            for (AppCatalog.Slot slot : current.slots()) {
+                String path = slot.source().contextPath();
+                apps.put(path.isEmpty() ? "/" : path, slot.status());
             }
         }
         return apps;

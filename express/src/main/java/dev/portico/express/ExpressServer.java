@@ -21,6 +21,7 @@ import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 
 import dev.portico.PorticoValve;
+import dev.portico.hosting.AppStatus;
 
 /**
  * An embedded Tomcat on 127.0.0.1 with the Portico valve on its Host and a temporary
@@ -121,6 +122,11 @@ final class ExpressServer implements AutoCloseable {
     /** Context path ("/" for ROOT) → the valve's one-line description of the app. */
     Map<String, String> hostedApps() {
         return valve.getHostedApps();
+    }
+
+    /** The same apps, typed: whether each waits for its first request. */
+    Map<String, AppStatus> appStatuses() {
+        return valve.appStatuses();
     }
 
     @Override

@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.portico.hosting.AppStatus;
+
 /**
  * Portico Express, the "IIS Express" of Portico:
  * {@code java -jar portico-express.jar [--port N] [--verbose] [APP ...]} runs an embedded Tomcat
@@ -84,9 +86,10 @@ public final class PorticoExpress {
     /** One line per hosted app: its URL and, in plain words, how it is hosted. */
     private static void describeApps(ExpressServer server, CommandLine commandLine, PrintStream out) {
         Map<String, String> hosted = server.hostedApps();
+        Map<String, AppStatus> statuses = server.appStatuses();
         int width = hosted.keySet().stream().mapToInt(path -> server.url(path).length()).max().orElse(0);
-        hosted.forEach((path, description) ->
-                out.println("  " + pad(server.url(path), width) + "  " + plainly(description)));
+        hosted.forEach((path, description) -> out.println("  " + pad(server.url(path), width) + "  " + description
+                + whenItStarts(statuses.get(path))));
         for (CommandLine.App app : commandLine.apps()) {
             if (!hosted.containsKey(app.displayPath())) {
                 out.println("  " + app.source() + " was not picked up by Portico; see the log above");
@@ -94,17 +97,13 @@ public final class PorticoExpress {
         }
     }
 
-    static String plainly(String description) {
-        if (description.startsWith("in-process") && description.contains("not available")) {
-            return "in-process: NOT AVAILABLE in this build of Portico (requests get a 500.30 error page)";
+    /** For an app that waits for its first request, what that request will do. */
+    static String whenItStarts(AppStatus status) {
+        if (status == null || !"idle".equals(status.state())) {
+            return "";
         }
-        if (description.startsWith("out-of-process") && description.endsWith("idle")) {
-            return description + " (the process starts on the first request)";
-        }
-        if (description.startsWith("in-process") && description.endsWith("not started")) {
-            return description + " (starts on the first request, inside this JVM)";
-        }
-        return description;
+        return "outOfProcess".equals(status.model()) ? " (the process starts on the first request)"
+                : " (starts on the first request, inside this JVM)";
     }
 
     private static String pad(String text, int width) {

@@ -293,7 +293,7 @@ class OutOfProcessHostingTest {
             ProcessHandle backend = ProcessHandle.of(previous).orElseThrow();
             backend.destroyForcibly();
             backend.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
-            // at once: the supervisor may not have heard of the exit yet
+            // at once: the pool may not have heard of the exit yet
             HttpResponse<String> next = tomcat.get("/silent/");
             assertEquals(200, next.statusCode(), "round " + round + ": " + next.body());
             long pid = Long.parseLong(next.body());
