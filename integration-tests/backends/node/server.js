@@ -30,6 +30,7 @@
 //   anything else         200 "hello from node " + full path
 //   upgrade /ws-echo      WebSocket echo (text and binary frames, close)
 //   upgrade /raw-echo     "Upgrade: echo": after the 101, every byte is sent back
+//   upgrade /refuse-bad-length, /refuse-bad-chunk   a 403 whose Content-Length or chunk size is malformed
 //   POST /.portico/shutdown (token + X-Portico-Event: shutdown) -> 202, close, exit 0
 //
 // Behaviour switches (environment):
@@ -481,6 +482,15 @@ function upgrade(req, socket, head) {
         }
       }
     });
+    return;
+  }
+  // a refusal with a malformed length, as a broken backend may send one
+  if (path === '/refuse-bad-length') {
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 12abc\r\nConnection: close\r\n\r\nnot allowed\n');
+    return;
+  }
+  if (path === '/refuse-bad-chunk') {
+    socket.end('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nnot allowed\r\n0\r\n\r\n');
     return;
   }
   socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 18\r\nConnection: close\r\n\r\nno such upgrade \r\n');

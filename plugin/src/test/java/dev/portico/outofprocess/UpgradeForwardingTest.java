@@ -16,11 +16,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.RawHttp;
 import dev.portico.testsupport.TestBodies;
@@ -156,6 +158,22 @@ class UpgradeForwardingTest {
             RawHttp.Head head = connection.readHead();
             assertTrue(head.statusLine().startsWith("HTTP/1.1 404"), head.toString());
             assertEquals("no such upgrade \r\n", new String(connection.readBytes(18), StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /** A broken backend's refusal is a bad answer like any other: 502 naming the backend, never Tomcat's 500. */
+    @Test
+    void aRefusalWithAMalformedLengthIsA502NamingTheBackend() throws Exception {
+        for (String path : List.of("/up/refuse-bad-length", "/up/refuse-bad-chunk")) {
+            try (CapturedLog log = new CapturedLog();
+                    RawHttp.Connection connection = tomcat.upgradeToEcho(path, Duration.ofSeconds(10))) {
+                RawHttp.Response answer = connection.readResponse("GET");
+                assertEquals(502, answer.status(), path + ": " + answer.text());
+                assertTrue(answer.text().contains("malformed"), path + ": " + answer.text());
+                assertTrue(log.messages(Level.WARNING).stream().anyMatch(line -> line.contains("malformed")
+                        && line.contains("pid ")), path + ": " + log.messages(Level.WARNING));
+                assertEquals(List.of(), log.messages(Level.SEVERE), path);
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import dev.portico.config.Excerpt;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.forward.upgrade.UpgradeTunnel;
 import dev.portico.outofprocess.forward.upgrade.BackendChannel;
@@ -153,13 +154,26 @@ public final class UpgradeForwarder {
         while (true) {
             String sizeLine = in.line();
             int extension = sizeLine.indexOf(';');
-            long size = Long.parseLong((extension < 0 ? sizeLine : sizeLine.substring(0, extension)).trim(), 16);
+            long size = length((extension < 0 ? sizeLine : sizeLine.substring(0, extension)).trim(), 16, "chunk size");
             if (size == 0) {
                 return;
             }
             in.copy(out, size);
             in.line();
         }
+    }
+
+    /** A length the backend sent; a malformed one fails the exchange as any bad answer does (502), not as a bug (500). */
+    private static long length(String text, int radix, String what) throws IOException {
+        try {
+            long length = Long.parseLong(text, radix);
+            if (length >= 0 && !text.startsWith("+")) {
+                return length;
+            }
+        } catch (NumberFormatException e) {
+            // answered below, with the value
+        }
+        throw new IOException("the backend sent a malformed " + what + " [" + Excerpt.of(text) + "]");
     }
 
     /** Reads the bytes after the response head, then from the backend channel. */
@@ -257,7 +271,7 @@ public final class UpgradeForwarder {
                 String value = lines[i].substring(colon + 1).trim();
                 String lower = name.toLowerCase(Locale.ROOT);
                 if (lower.equals("content-length")) {
-                    contentLength = Long.parseLong(value);
+                    contentLength = length(value, 10, "Content-Length");
                 } else if (lower.equals("transfer-encoding")) {
                     chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                     continue; // Tomcat frames the relayed body itself
