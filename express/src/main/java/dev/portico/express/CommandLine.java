@@ -2,8 +2,8 @@ package dev.portico.express;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,46 +63,46 @@ record CommandLine(int port, List<App> apps, boolean verbose, boolean help, Path
         int port = DEFAULT_PORT;
         boolean verbose = false;
         Path hooks = null;
-        List<App> apps = new ArrayList<>();
-        Map<String, App> byPath = new HashMap<>();
+        Map<String, App> apps = new LinkedHashMap<>();
         boolean optionsEnded = false;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!optionsEnded && arg.startsWith("-")) {
-                if (arg.equals("--")) {
-                    optionsEnded = true;
-                } else if (arg.equals("--help") || arg.equals("-h") || arg.equals("-?")) {
-                    return new CommandLine(port, List.of(), verbose, true, hooks);
-                } else if (arg.equals("--verbose") || arg.equals("-v")) {
-                    verbose = true;
-                } else if (arg.equals("--port") || arg.equals("-p")) {
-                    if (i + 1 >= args.length) {
-                        throw new UsageException(arg + " needs a port number");
-                    }
-                    port = port(args[++i]);
-                } else if (arg.startsWith("--port=")) {
-                    port = port(arg.substring("--port=".length()));
-                } else if (arg.equals("--hooks")) {
-                    if (i + 1 >= args.length) {
-                        throw new UsageException(arg + " needs a directory");
-                    }
-                    hooks = hooks(args[++i]);
-                } else if (arg.startsWith("--hooks=")) {
-                    hooks = hooks(arg.substring("--hooks=".length()));
-                } else {
-                    throw new UsageException("unknown option: " + arg);
-                }
+        for (Iterator<String> rest = List.of(args).iterator(); rest.hasNext(); ) {
+            String arg = rest.next();
+            if (optionsEnded || !arg.startsWith("-")) {
+                add(apps, app(arg));
                 continue;
             }
-            App app = app(arg);
-            App clash = byPath.putIfAbsent(app.contextPath(), app);
-            if (clash != null) {
-                throw new UsageException("two apps would be served at " + app.displayPath() + ": "
-                        + clash.source() + " and " + app.source() + " (an app's name is its file or directory name)");
+            switch (arg.startsWith("--port=") || arg.startsWith("--hooks=") ? arg.substring(0, arg.indexOf('=')) : arg) {
+                case "--" -> optionsEnded = true;
+                case "--help", "-h", "-?" -> {
+                    return new CommandLine(port, List.of(), verbose, true, hooks);
+                }
+                case "--verbose", "-v" -> verbose = true;
+                case "--port", "-p" -> port = port(value(arg, rest, "a port number"));
+                case "--hooks" -> hooks = hooks(value(arg, rest, "a directory"));
+                default -> throw new UsageException("unknown option: " + arg);
             }
-            apps.add(app);
         }
-        return new CommandLine(port, List.copyOf(apps), verbose, false, hooks);
+        return new CommandLine(port, List.copyOf(apps.values()), verbose, false, hooks);
+    }
+
+    /** An option's value: what follows its '=', else the next argument. */
+    private static String value(String arg, Iterator<String> rest, String what) throws UsageException {
+        int equals = arg.indexOf('=');
+        if (equals > 0) {
+            return arg.substring(equals + 1);
+        }
+        if (!rest.hasNext()) {
+            throw new UsageException(arg + " needs " + what);
+        }
+        return rest.next();
+    }
+
+    private static void add(Map<String, App> apps, App app) throws UsageException {
+        App clash = apps.putIfAbsent(app.contextPath(), app);
+        if (clash != null) {
+            throw new UsageException("two apps would be served at " + app.displayPath() + ": "
+                    + clash.source() + " and " + app.source() + " (an app's name is its file or directory name)");
+        }
     }
 
     private static Path hooks(String value) throws UsageException {

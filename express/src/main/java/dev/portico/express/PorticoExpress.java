@@ -53,24 +53,16 @@ public final class PorticoExpress {
         }
         configureLogging(commandLine.verbose());
 
-        ExpressServer server;
-        try {
-            server = ExpressServer.prepare(commandLine);
-        } catch (IOException | RuntimeException e) {
-            err.println("Portico Express: cannot prepare the apps: " + e.getMessage());
+        ExpressServer server = prepare(commandLine, err);
+        if (server == null) {
             return EXIT_FAILED;
         }
         Stopper stopper = new Stopper(server, out);
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopFromHook, "portico-express-stop"));
         stopper.handleSignals();
-        try {
-            server.start(commandLine.port());
-        } catch (Exception e) {
-            err.println("Portico Express: cannot start on 127.0.0.1:" + commandLine.port() + ": " + reason(e));
-            server.close();
+        if (!start(server, commandLine.port(), err)) {
             return EXIT_FAILED;
         }
-
         out.println("Portico Express " + version() + " (" + org.apache.catalina.util.ServerInfo.getServerInfo()
                 + ", Java " + Runtime.version().feature() + "), CATALINA_BASE " + server.base());
         describeApps(server, commandLine, out);
@@ -81,6 +73,28 @@ public final class PorticoExpress {
         stopper.awaitSignal();
         stopper.stop();
         return EXIT_OK;
+    }
+
+    /** The server with its apps laid out, or null after saying on {@code err} why not. */
+    private static ExpressServer prepare(CommandLine commandLine, PrintStream err) {
+        try {
+            return ExpressServer.prepare(commandLine);
+        } catch (IOException | RuntimeException e) {
+            err.println("Portico Express: cannot prepare the apps: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Starts Tomcat; false (the server closed) after saying on {@code err} why it could not. */
+    private static boolean start(ExpressServer server, int port, PrintStream err) {
+        try {
+            server.start(port);
+            return true;
+        } catch (Exception e) {
+            err.println("Portico Express: cannot start on 127.0.0.1:" + port + ": " + reason(e));
+            server.close();
+            return false;
+        }
     }
 
     /** One line per hosted app: its URL and, in plain words, how it is hosted. */

@@ -20,6 +20,10 @@ class CommandLineTest {
         assertEquals(0, CommandLine.parse("--port", "0").port());
         assertEquals(9090, CommandLine.parse("--port=9090").port());
         assertTrue(CommandLine.parse("--verbose", "--help").help());
+        assertEquals(7070, CommandLine.parse("-p", "7070").port());
+        assertTrue(CommandLine.parse("-v").verbose());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse("--verbose=yes"));
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse("-p=7070"));
     }
 
     @Test
