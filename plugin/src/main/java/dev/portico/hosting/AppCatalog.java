@@ -45,10 +45,13 @@ public final class AppCatalog {
     /** Every hosted app by name; changed only under the catalog's lock. */
     private final Map<String, Slot> byName = new HashMap<>();
     private final Queue<Command> commands = new ConcurrentLinkedQueue<>();
-    /** Snapshots for request threads, replaced whenever an app comes or goes. */
-    private volatile List<Slot> byLongestPath = List.of();
-    private volatile ContextPathIndex<Slot> byPath = ContextPathIndex.empty();
-    private volatile Map<String, Slot> named = Map.of();
+    /** What request threads read, replaced whenever an app comes or goes: one write, so no reader sees half of it. */
+    private volatile Hosted hosted = Hosted.NONE;
+
+    /** The hosted apps, by longest context path first, by path for requests, by name for operators. */
+    private record Hosted(List<Slot> byLongestPath, ContextPathIndex<Slot> byPath, Map<String, Slot> byName) {
+        static final Hosted NONE = new Hosted(List.of(), ContextPathIndex.empty(), Map.of());
+    }
 
     public AppCatalog(Path appBase, PorticoXml parser, HostingEvents events, AppFactory factory,
             boolean showConfigDetails, SlotListener slotListener) {
@@ -166,16 +169,16 @@ public final class AppCatalog {
 
     /** The app whose context path is the longest prefix of the (decoded) request URI, or null. */
     public Slot match(String decodedUri) {
-        return byPath.match(decodedUri);
+        return hosted.byPath().match(decodedUri);
     }
 
     public List<Slot> slots() {
-        return byLongestPath;
+        return hosted.byLongestPath();
     }
 
     /** The hosted app of that name (its directory or WAR name; "ROOT" for /), or null. */
     public Slot slot(String name) {
-        return named.get(name);
+        return hosted.byName().get(name);
     }
 
     /**
@@ -304,9 +307,8 @@ public final class AppCatalog {
     private void publish() {
         List<Slot> sorted = new ArrayList<>(byName.values());
         sorted.sort(Comparator.comparingInt((Slot s) -> s.source.contextPath().length()).reversed());
-        byLongestPath = List.copyOf(sorted);
-        byPath = ContextPathIndex.of(sorted, slot -> slot.source.contextPath());
-        named = Map.copyOf(byName);
+        hosted = new Hosted(List.copyOf(sorted), ContextPathIndex.of(sorted, slot -> slot.source.contextPath()),
+                Map.copyOf(byName));
     }
 
     /** Stops every app (Tomcat is stopping); completes when all have stopped. */
@@ -319,9 +321,7 @@ public final class AppCatalog {
             slot.pending = null;
         }
         byName.clear();
-        byLongestPath = List.of();
-        byPath = ContextPathIndex.empty();
-        named = Map.of();
+        hosted = Hosted.NONE;
         appBase.stopWatching();
         return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
     }
