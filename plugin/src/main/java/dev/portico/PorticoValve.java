@@ -26,7 +26,6 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.config.Attribute;
-import dev.portico.hosting.BothEvents;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
@@ -115,7 +114,7 @@ public class PorticoValve extends ValveAttributes {
         hooks = LifecycleHooks.start(base.resolve(settings.<String>get(Attribute.HOOKS_PATH)).normalize(),
                 workDir.resolve("hooks"), settings.get(Attribute.HOOK_TIME_LIMIT), scheduler, "portico-" + host.getName());
         mbeans = new AppMBeans(getDomain(), host.getName());
-        events = BothEvents.of(hooks == null ? HostingEvents.NONE : hooks, mbeans);
+        events = HostingEvents.inOrder(hooks == null ? HostingEvents.NONE : hooks, mbeans);
         internal = new InternalContainer(host, Container.getService(host).getServer(), workDir.resolve("wars"));
         internal.start();
         PoolServices services = new PoolServices(registry, scheduler, blockingExecutor,

@@ -187,81 +187,22 @@ public final class LifecycleHooks implements HostingEvents, AutoCloseable {
 
     // ---------------------------------------------------------------- HostingEvents
 
+    /** Asks the synchronous observers on a copy, up to hookTimeLimit: what they change later never reaches the process. */
     @Override
-    public void appDeployed(String app, String contextPath, String model, long generation) {
-        tell(new AppDeployed(app, contextPath, model, generation));
-    }
-
-    @Override
-    public void appRemoved(String app, String contextPath) {
-        tell(new AppRemoved(app, contextPath));
-    }
-
-    @Override
-    public void appOffline(String app) {
-        tell(new AppOffline(app));
-    }
-
-    @Override
-    public void appOnline(String app) {
-        tell(new AppOnline(app));
-    }
-
-    @Override
-    public void processReady(String app, long generation, long pid, int port, Duration took) {
-        tell(new ProcessReady(app, generation, pid, port, took));
-    }
-
-    @Override
-    public void processExited(String app, long generation, long pid, int exitCode, boolean crashed, String outputTail) {
-        tell(new ProcessExited(app, generation, pid, exitCode, crashed, outputTail));
-    }
-
-    @Override
-    public void startFailed(String app, long generation, String message, String outputTail) {
-        tell(new StartFailed(app, generation, message, outputTail));
-    }
-
-    @Override
-    public void backoffScheduled(String app, Duration delay, Instant nextAttempt, int failuresInLastMinute) {
-        tell(new BackoffScheduled(app, delay, nextAttempt, failuresInLastMinute));
-    }
-
-    @Override
-    public void recycleBegun(String app, long fromGeneration, String reason) {
-        tell(new RecycleBegun(app, fromGeneration, reason));
-    }
-
-    @Override
-    public void recycleFinished(String app, long toGeneration, boolean succeeded, String message) {
-        tell(new RecycleFinished(app, toGeneration, succeeded, message));
-    }
-
-    @Override
-    public void contextStarted(String app, String contextPath, long generation) {
-        tell(new ContextStarted(app, contextPath, generation));
-    }
-
-    @Override
-    public void contextStopped(String app, String contextPath, long generation) {
-        tell(new ContextStopped(app, contextPath, generation));
-    }
-
-    @Override
-    public void processStarting(String app, long generation, List<String> arguments, Map<String, String> environment)
-            throws StartVetoed {
+    public void ask(ProcessStarting question) {
         List<Observer> sync = observers.getOrDefault(ProcessStarting.class, Observers.NONE).sync();
         if (sync.isEmpty()) {
             return;
         }
-        ProcessStarting question = new ProcessStarting(app, generation, arguments, environment);
+        ProcessStarting asked = new ProcessStarting(question.app(), question.generation(), question.arguments(),
+                question.environment());
         AtomicReference<Observer> running = new AtomicReference<>();
         Future<?> answered;
         try {
             answered = questions.submit(() -> {
                 for (Observer observer : sync) {
                     running.set(observer);
-                    new Call(observer, question, false).run();
+                    new Call(observer, asked, false).run();
                 }
             });
         } catch (RejectedExecutionException stopping) {
@@ -270,7 +211,7 @@ public final class LifecycleHooks implements HostingEvents, AutoCloseable {
         try {
             answered.get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            log.warn(sm.getString("hooks.questionTimeout", question, String.valueOf(limit.toMillis()),
+            log.warn(sm.getString("hooks.questionTimeout", asked, String.valueOf(limit.toMillis()),
                     running.get().beanClass()));
             answered.cancel(true);
             return;
@@ -281,10 +222,11 @@ public final class LifecycleHooks implements HostingEvents, AutoCloseable {
         } catch (ExecutionException e) {
             return; // a Call catches everything an observer throws
         }
-        if (question.vetoed()) {
-            throw new StartVetoed(question.vetoReason());
+        if (asked.vetoed()) {
+            question.veto(asked.vetoReason());
+            return;
         }
-        apply(question, arguments, environment);
+        apply(asked, question.arguments(), question.environment());
     }
 
     /** What the observers made of the start, checked: a process cannot have a NUL in an argument, nor '=' in a name. */
@@ -309,7 +251,8 @@ public final class LifecycleHooks implements HostingEvents, AutoCloseable {
     }
 
     /** Hands {@code event} to its observers and returns at once. */
-    private void tell(HostingEvent event) {
+    @Override
+    public void tell(HostingEvent event) {
         Observers each = observers.getOrDefault(event.getClass(), Observers.NONE);
         try {
             if (!each.sync().isEmpty()) {

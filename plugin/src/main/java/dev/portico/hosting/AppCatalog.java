@@ -18,6 +18,7 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.AppRemoved;
 import dev.portico.config.PorticoXml;
 
 /**
@@ -281,7 +282,7 @@ public final class AppCatalog {
             if (slot != null && !slot.source.equals(found.get(name))) {
                 log.info(sm.getString("catalog.removed", slot.source.name(), slot.source.location()));
                 refresher.retire(slot);
-                events.appRemoved(slot.source.name(), slot.source.contextPath());
+                events.tell(new AppRemoved(slot.source.name(), slot.source.contextPath()));
                 slotListener.removed(this, slot);
                 byName.remove(name);
                 removed = true;

@@ -9,6 +9,11 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.AppOffline;
+import dev.portico.hooks.api.AppOnline;
+import dev.portico.hooks.api.AppDeployed;
+import dev.portico.hooks.api.RecycleBegun;
+import dev.portico.hooks.api.RecycleFinished;
 import dev.portico.hosting.AppCatalog.Operation;
 import dev.portico.hosting.AppCatalog.Slot;
 
@@ -100,11 +105,11 @@ final class SlotRefresher {
                 slot.app = slot.pending;
                 slot.pending = null;
             }
-            events.appOffline(source.name());
+            events.tell(new AppOffline(source.name()));
             stopQuietly(slot.app, false);
         } else if (page == null && wasOffline) {
             log.info(sm.getString("catalog.online", source.name()));
-            events.appOnline(source.name());
+            events.tell(new AppOnline(source.name()));
             return true;
         }
         return false;
@@ -116,7 +121,7 @@ final class SlotRefresher {
         slot.deploymentFailure = null;
         log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), next.describe()));
         AppStatus status = next.status();
-        events.appDeployed(source.name(), source.contextPath(), status.model(), status.generation());
+        events.tell(new AppDeployed(source.name(), source.contextPath(), status.model(), status.generation()));
     }
 
     /**
@@ -131,7 +136,7 @@ final class SlotRefresher {
         slot.pending = next;
         long from = old.status().generation();
         log.info(sm.getString("catalog.warming", source.name(), next.describe()));
-        events.recycleBegun(source.name(), from, sm.getString("catalog.recycleReason"));
+        events.tell(new RecycleBegun(source.name(), from, sm.getString("catalog.recycleReason")));
         CompletableFuture<Void> ready;
         try {
             ready = next.warmUp();
@@ -152,7 +157,7 @@ final class SlotRefresher {
             if (failure == null) {
                 switchTo(slot, next);
                 log.info(sm.getString("catalog.switched", source.name(), String.valueOf(generation)));
-                events.recycleFinished(source.name(), generation, true, "");
+                events.tell(new RecycleFinished(source.name(), generation, true, ""));
                 stopQuietly(old, true);
                 return;
             }
@@ -170,7 +175,7 @@ final class SlotRefresher {
         String tail = cause instanceof StartFailure start ? start.outputTail() : "";
         log.error(message + (tail.isEmpty() ? "" : System.lineSeparator() + tail));
         slot.deploymentFailure = new AppStatus.Failure(java.time.Instant.now(), message);
-        events.recycleFinished(source.name(), generation, false, message);
+        events.tell(new RecycleFinished(source.name(), generation, false, message));
         stopQuietly(next, true);
     }
 

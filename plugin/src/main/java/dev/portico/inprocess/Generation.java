@@ -18,6 +18,8 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.ContextStarted;
+import dev.portico.hooks.api.ContextStopped;
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostingEvents;
@@ -147,7 +149,7 @@ final class Generation {
         } else {
             serving = true;
             servingSince = Instant.now();
-            events.contextStarted(source.name(), source.contextPath(), Long.parseLong(version));
+            events.tell(new ContextStarted(source.name(), source.contextPath(), Long.parseLong(version)));
         }
         started.complete(null);
     }
@@ -184,7 +186,7 @@ final class Generation {
             deleteQuietly(expandedWar);
         }
         if (serving) {
-            events.contextStopped(source.name(), source.contextPath(), Long.parseLong(version));
+            events.tell(new ContextStopped(source.name(), source.contextPath(), Long.parseLong(version)));
         }
     }
 

@@ -12,6 +12,9 @@ import org.apache.tomcat.util.modeler.Registry;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hooks.api.HostingEvent;
+import dev.portico.hooks.api.ProcessExited;
+import dev.portico.hooks.api.ProcessReady;
 import dev.portico.hosting.HostingEvents;
 
 /**
@@ -51,7 +54,15 @@ public final class AppMBeans implements AppCatalog.SlotListener, HostingEvents {
     }
 
     @Override
-    public void processReady(String app, long generation, long pid, int port, java.time.Duration took) {
+    public void tell(HostingEvent event) {
+        if (event instanceof ProcessReady ready) {
+            registerProcess(ready.app(), ready.pid());
+        } else if (event instanceof ProcessExited exited) {
+            unregisterProcess(exited.pid());
+        }
+    }
+
+    private void registerProcess(String app, long pid) {
         AppCatalog known = catalog;
         AppCatalog.Slot slot = known == null ? null : known.slot(app);
         if (slot == null) {
@@ -67,8 +78,7 @@ public final class AppMBeans implements AppCatalog.SlotListener, HostingEvents {
         }
     }
 
-    @Override
-    public void processExited(String app, long generation, long pid, int exitCode, boolean crashed, String outputTail) {
+    private void unregisterProcess(long pid) {
         ObjectName name = processes.remove(pid);
         if (name != null) {
             Registry.getRegistry(null, null).unregisterComponent(name);

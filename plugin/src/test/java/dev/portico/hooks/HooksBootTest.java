@@ -89,19 +89,18 @@ class HooksBootTest {
         for (int round = 1; round <= rounds; round++) {
             long begin = System.nanoTime();
             for (int i = 0; i < count; i++) {
-                events.appOnline("bench"); // one sync observer
+                events.tell(new dev.portico.hooks.api.AppOnline("bench")); // one sync observer
             }
             long told = System.nanoTime() - begin;
             begin = System.nanoTime();
             for (int i = 0; i < count; i++) {
-                events.appOffline("bench"); // no observer at all
+                events.tell(new dev.portico.hooks.api.AppOffline("bench")); // no observer at all
             }
             long unobserved = System.nanoTime() - begin;
             begin = System.nanoTime();
             int starts = count / 10;
             for (int i = 0; i < starts; i++) {
-                events.processStarting("bench", 0, new java.util.ArrayList<>(List.of("a")),
-                        new java.util.HashMap<>(Map.of("K", "v")));
+                events.ask(new dev.portico.hooks.api.ProcessStarting("bench", 0, List.of("a"), Map.of("K", "v")));
             }
             long asked = System.nanoTime() - begin;
             System.out.printf("hook overhead, round %d: told (1 sync observer) %.2f us/event on the hosting thread;"

@@ -15,6 +15,7 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.BackoffScheduled;
 import dev.portico.config.AppConfig;
 import dev.portico.config.PoolConfig;
 import dev.portico.hosting.AppStatus;
@@ -217,7 +218,7 @@ public final class BackendPool {
         delayedFill = services.scheduler().schedule(this::delayedFill, wait, TimeUnit.MILLISECONDS);
         int failures = context.startFailures().failuresInLastMinute();
         log.warn(sm.getString("pool.backoff", context.appName(), String.valueOf(wait), String.valueOf(failures)));
-        after.add(() -> services.events().backoffScheduled(context.appName(), Duration.ofMillis(wait), next, failures));
+        after.add(() -> services.events().tell(new BackoffScheduled(context.appName(), Duration.ofMillis(wait), next, failures)));
     }
 
     private void delayedFill() {

@@ -13,6 +13,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.ProcessReady;
+import dev.portico.hooks.api.StartFailed;
+import dev.portico.hooks.api.ProcessExited;
 import dev.portico.hosting.StartFailure;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.process.BackendProcess;
@@ -145,8 +148,8 @@ final class Members {
         String path = context.config().pool().readinessPath();
         log.info(sm.getString("pool.ready", context.appName(), backend, String.valueOf(took.toMillis()),
                 path == null ? "" : " " + path));
-        PoolServices.runQuietly(() -> context.services().events().processReady(context.appName(), context.generation(),
-                backend.pid(), backend.address().port(), took));
+        PoolServices.runQuietly(() -> context.services().events().tell(new ProcessReady(context.appName(), context.generation(),
+                backend.pid(), backend.address().port(), took)));
         for (CompletableFuture<Backend> waiter : served) {
             Backend chosen = Balancer.choose(nowReady, null, null, ThreadLocalRandom.current());
             waiter.complete(chosen != null ? chosen : backend);
@@ -185,8 +188,8 @@ final class Members {
             pool.settleWarmUp();
         }
         logStartFailure(failure, retried);
-        PoolServices.runQuietly(() -> context.services().events().startFailed(context.appName(), context.generation(),
-                failure.getMessage(), failure.outputTail()));
+        PoolServices.runQuietly(() -> context.services().events().tell(new StartFailed(context.appName(), context.generation(),
+                failure.getMessage(), failure.outputTail())));
         for (CompletableFuture<Backend> waiter : toldWaiters) {
             waiter.completeExceptionally(told);
         }
@@ -226,8 +229,8 @@ final class Members {
             after.forEach(PoolServices::runQuietly);
         }
         boolean unasked = crashed;
-        PoolServices.runQuietly(() -> context.services().events().processExited(context.appName(),
-                context.generation(), backend.pid(), exitCode, unasked, backend.output().tail()));
+        PoolServices.runQuietly(() -> context.services().events().tell(new ProcessExited(context.appName(),
+                context.generation(), backend.pid(), exitCode, unasked, backend.output().tail())));
     }
 
     // ---------------------------------------------------------------- exits, replacement

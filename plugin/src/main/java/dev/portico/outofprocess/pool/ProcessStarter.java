@@ -6,9 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,9 +17,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.ProcessStarting;
 import dev.portico.config.AppConfig;
 import dev.portico.config.BackendTransport;
-import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.StartFailure;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.process.BackendProcess;
@@ -93,14 +91,14 @@ final class ProcessStarter {
     /** @return null when the process was started */
     private LaunchFailure launchNow() {
         String token = HexFormat.of().formatHex(randomBytes(24));
-        List<String> arguments = new ArrayList<>();
-        Map<String, String> environment = new LinkedHashMap<>();
-        try {
-            services.events().processStarting(appName, generation, arguments, environment);
-        } catch (HostingEvents.StartVetoed vetoed) {
-            return new LaunchFailure(new StartFailure(sm.getString("pool.vetoed", appName, vetoed.getMessage()), "",
+        ProcessStarting question = new ProcessStarting(appName, generation, List.of(), Map.of());
+        services.events().ask(question);
+        if (question.vetoed()) {
+            return new LaunchFailure(new StartFailure(sm.getString("pool.vetoed", appName, question.vetoReason()), "",
                     null), true);
         }
+        List<String> arguments = question.arguments();
+        Map<String, String> environment = question.environment();
         String route = HexFormat.of().formatHex(randomBytes(8));
         BackendAddress address;
         Process process;
