@@ -2,13 +2,10 @@ package dev.portico.express;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -21,6 +18,7 @@ import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 
 import dev.portico.PorticoValve;
+import dev.portico.integration.runner.DirectoryTree;
 import dev.portico.hosting.AppStatus;
 
 /**
@@ -210,18 +208,7 @@ final class ExpressServer implements AutoCloseable {
 
     /** Deletes the base; links in apps/ are removed, never followed into the user's files. */
     private void deleteBase() {
-        List<Path> failed = new ArrayList<>();
-        try (Stream<Path> paths = Files.walk(base)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    failed.add(path);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            failed.add(base);
-        }
+        List<Path> failed = DirectoryTree.delete(base);
         if (!failed.isEmpty()) {
             System.err.println("Portico Express: could not delete " + failed.get(0)
                     + (failed.size() > 1 ? " and " + (failed.size() - 1) + " more" : ""));

@@ -10,7 +10,8 @@ import org.apache.catalina.connector.Request;
  * The requests one generation of an app has admitted and not yet finished, from the valve's
  * hand-over to the end of the last async cycle — the one count that decides when a generation
  * may release what its requests use (its Context, its processes). Once closed it admits no more:
- * a request that finds it closed goes to whatever now serves the app's path.
+ * a request that finds it closed goes to whatever now serves the app's path. A backend process
+ * counts its requests with one too ({@link #enter}), drained before the process is stopped.
  *
  * <p>Why at this level and not per process: between the valve's choice of a generation and the
  * moment a backend counts the request, and between two attempts of a retried request, a request
@@ -22,6 +23,11 @@ public final class InFlight {
     private final AtomicInteger count = new AtomicInteger();
     private final Object drained = new Object();
     private volatile boolean closing;
+
+    /** Counts a request in, closed or not (one already on its way to what it counts). */
+    public void enter() {
+        count.incrementAndGet();
+    }
 
     /** Counts a request in; false (nothing counted) once closed. */
     public boolean tryEnter() {

@@ -1,17 +1,14 @@
 package dev.portico.inprocess;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 import org.apache.catalina.util.ContextName;
 import org.apache.juli.logging.Log;
@@ -24,6 +21,7 @@ import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InFlight;
+import dev.portico.integration.runner.DirectoryTree;
 import dev.portico.hosting.InternalContainer;
 
 /**
@@ -195,13 +193,9 @@ final class Generation {
     }
 
     private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | RuntimeException e) {
-            log.debug("could not delete " + dir, e);
+        List<Path> failed = DirectoryTree.delete(dir);
+        if (!failed.isEmpty() && log.isDebugEnabled()) {
+            log.debug("could not delete " + failed);
         }
     }
 }

@@ -21,11 +21,10 @@ import org.apache.tomcat.util.scan.StandardJarScanner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 
 /**
  * One web application in an embedded Tomcat with one HTTP/1.1 connector on 127.0.0.1.
@@ -174,10 +173,9 @@ final class EmbeddedWebappServer {
         if (!deleteBaseDir) {
             return;
         }
-        try (Stream<Path> paths = Files.walk(baseDir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "Could not delete " + baseDir, e);
+        List<Path> failed = DirectoryTree.delete(baseDir);
+        if (!failed.isEmpty()) {
+            LOG.log(Level.FINE, "Could not delete " + failed);
         }
     }
 

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.juli.logging.Log;
@@ -15,6 +14,7 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.InFlight;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
@@ -45,7 +45,7 @@ public final class BackendProcess implements Backend {
     private final OutputCapture output;
     private final long generation;
     private final String route;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final InFlight inFlight = new InFlight();
     private final AtomicLong requests = new AtomicLong();
     private volatile State state = State.STARTING;
     private volatile Instant readyAt;
@@ -101,7 +101,7 @@ public final class BackendProcess implements Backend {
 
     @Override
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.count();
     }
 
     long generation() {
@@ -129,12 +129,12 @@ public final class BackendProcess implements Backend {
 
     /** @return the requests this process has been given, this one included */
     public long requestStarted() {
-        inFlight.incrementAndGet();
+        inFlight.enter();
         return requests.incrementAndGet();
     }
 
     public void requestEnded() {
-        inFlight.decrementAndGet();
+        inFlight.exit();
     }
 
     public ProcessHandle handle() {
@@ -191,7 +191,7 @@ public final class BackendProcess implements Backend {
     public AppStatus.ProcessStatus status() {
         return new AppStatus.ProcessStatus(pid(), address.port(), address.socket(), state.name().toLowerCase(java.util.Locale.ROOT)
                 + (retiring && state == State.READY ? " (being replaced)" : ""), generation, requests.get(),
-                inFlight.get(), started, readyAt, state == State.STOPPED ? -1 : residentBytes(), lastFailure);
+                inFlight.count(), started, readyAt, state == State.STOPPED ? -1 : residentBytes(), lastFailure);
     }
 
     /**
@@ -199,12 +199,9 @@ public final class BackendProcess implements Backend {
      * shutdown request, SIGTERM, and at the end of {@code limit} SIGKILL to the whole tree. Blocks.
      */
     public void drainAndStop(String appName, String contextPath, Duration drainLimit, Duration limit, HttpProbe http) {
-        long deadline = System.nanoTime() + drainLimit.toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
-            sleep(10);
-        }
-        if (inFlight.get() > 0) {
-            log.warn(sm.getString("backend.drainTimeout", appName, this, String.valueOf(inFlight.get())));
+        int left = inFlight.drain(drainLimit);
+        if (left > 0) {
+            log.warn(sm.getString("backend.drainTimeout", appName, this, String.valueOf(left)));
         }
         terminate(appName, contextPath, limit, http);
         state = State.STOPPED;
