@@ -18,7 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.portico.testsupport.Concurrently;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawKeepAlive;
+import dev.portico.testsupport.RawRequestBody;
+import dev.portico.testsupport.RawResponse;
+import dev.portico.testsupport.RawResponseHead;
 import dev.portico.testsupport.TestBodies;
 import dev.portico.testsupport.TextWebSocket;
 
@@ -124,7 +129,7 @@ final class ChaosClients {
 
     /** One client that keeps its connection open across requests while the server allows it. */
     final class KeepAlive implements AutoCloseable {
-        private final RawHttp.KeepAlive connection = new RawHttp.KeepAlive(port, RawHttp.READ_TIMEOUT);
+        private final RawKeepAlive connection = new RawKeepAlive(port, RawHttp.READ_TIMEOUT);
         private boolean last502WithoutClose;
 
         KeepAlive() {
@@ -146,20 +151,20 @@ final class ChaosClients {
          * connection is closed when the response says so or when the body was not sent (a final
          * answer to {@code Expect: 100-continue}); any IOException closes it too and is rethrown.
          */
-        RawHttp.Response exchange(String method, String target, byte[] body, Framing framing, boolean expectContinue,
+        RawResponse exchange(String method, String target, byte[] body, Framing framing, boolean expectContinue,
                 String... extraHeaders) throws IOException {
             List<String> headers = new ArrayList<>(Arrays.asList(extraHeaders));
-            RawHttp.Body framed = null;
+            RawRequestBody framed = null;
             if (body != null) {
                 headers.add("Content-Type: application/octet-stream");
-                framed = framing == Framing.CHUNKED ? RawHttp.Body.chunked(body, 1 + (body.length * 7 + 13) % 16_384)
-                        : RawHttp.Body.sized(body);
+                framed = framing == Framing.CHUNKED ? RawRequestBody.chunked(body, 1 + (body.length * 7 + 13) % 16_384)
+                        : RawRequestBody.sized(body);
                 if (expectContinue && body.length > 0) {
                     framed = framed.expectingContinue();
                 }
             }
             last502WithoutClose = false;
-            RawHttp.Response response = connection.exchange(method, target, framed, headers.toArray(String[]::new));
+            RawResponse response = connection.exchange(method, target, framed, headers.toArray(String[]::new));
             last502WithoutClose = response.status() == 502 && connection.connected();
             return response;
         }
@@ -187,7 +192,7 @@ final class ChaosClients {
         boolean reusing = client.reusing();
         boolean after502 = client.after502WithoutClose();
         tally.sent();
-        RawHttp.Response response;
+        RawResponse response;
         try {
             response = client.exchange(body == null ? "GET" : "POST", "/" + app + "/mirror?tag=" + tag, body,
                     framing, expect);
@@ -202,7 +207,7 @@ final class ChaosClients {
         checkMirror(response, tally, what, tag, body == null ? new byte[0] : body, allow502);
     }
 
-    static void checkMirror(RawHttp.Response response, LossTally tally, String what, String tag, byte[] body,
+    static void checkMirror(RawResponse response, LossTally tally, String what, String tag, byte[] body,
             boolean allow502) {
         if (response.status() == 200) {
             String echoedTag = response.header("X-Request-Tag").orElse("(none)");
@@ -229,7 +234,7 @@ final class ChaosClients {
         boolean reusing = client.reusing();
         tally.sent();
         try {
-            RawHttp.Response response = client.exchange("GET", "/" + app + "/download?bytes=" + bytes, null,
+            RawResponse response = client.exchange("GET", "/" + app + "/download?bytes=" + bytes, null,
                     Framing.CONTENT_LENGTH, false);
             if (response.status() != 200) {
                 tally.count("status" + response.status());
@@ -258,7 +263,7 @@ final class ChaosClients {
         String target = "/" + app + "/sse?count=" + count + "&intervalMs=" + intervalMs + "&tag=" + tag;
         String what = "stream " + tag + (abortAfter >= 0 ? " (abort after event " + abortAfter + ")" : "");
         tally.sent();
-        RawHttp.Connection connection;
+        RawConnection connection;
         try {
             connection = RawHttp.connect(port);
         } catch (RuntimeException e) {
@@ -275,7 +280,7 @@ final class ChaosClients {
                 tally.ok();
                 return;
             }
-            RawHttp.Head head = connection.readHead();
+            RawResponseHead head = connection.readHead();
             if (head.status() != 200) {
                 tally.count("status" + head.status());
                 tally.lost(what + ": " + head.statusLine());

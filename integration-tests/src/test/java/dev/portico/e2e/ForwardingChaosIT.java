@@ -21,7 +21,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import dev.portico.testsupport.HttpTestClient;
 import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponse;
 import dev.portico.testsupport.TestBodies;
 
 /**
@@ -289,7 +291,7 @@ class ForwardingChaosIT {
     void aConnectionAnswered502CarriesOnOrSaysConnectionClose() throws IOException {
         LossTally tally = new LossTally("5 keep-alive honesty after a 502 (backend drops the connection / is killed)");
         for (int i = 0; i < 10; i++) {
-            try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
+            try (RawConnection connection = RawHttp.connect(tomcat.httpPort())) {
                 byte[] body = TestBodies.random(2_000 + i * 500, i);
                 connection.send(RawHttp.head("POST", "/honest/drop?i=" + i, "Content-Length: " + body.length), body);
                 checkHonesty(tally, connection, "POST to a backend that closes the connection #" + i, null);
@@ -300,7 +302,7 @@ class ForwardingChaosIT {
         for (int i = 0; i < uploadSizes.length * 2; i++) {
             boolean chunked = i % 2 == 1;
             byte[] body = TestBodies.random(uploadSizes[i / 2], 50 + i);
-            try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
+            try (RawConnection connection = RawHttp.connect(tomcat.httpPort())) {
                 byte[] head = RawHttp.head("POST", "/honest/drop?upload=" + i,
                         chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length);
                 Thread upload = uploadInBackground(connection, head, chunked ? RawHttp.chunked(body, 16_384) : body);
@@ -309,7 +311,7 @@ class ForwardingChaosIT {
             }
         }
         for (int i = 0; i < 4; i++) {
-            try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort())) {
+            try (RawConnection connection = RawHttp.connect(tomcat.httpPort())) {
                 byte[] body = TestBodies.random(10_000, 100 + i);
                 String marker = "killme-" + i;
                 connection.send(RawHttp.head("POST", "/honest/hang?m=" + marker, "Content-Length: " + body.length), body);
@@ -327,10 +329,10 @@ class ForwardingChaosIT {
      * either be closed by the front after saying {@code Connection: close}, or carry on (the next
      * request on it answered).
      */
-    private static void checkHonesty(LossTally tally, RawHttp.Connection connection, String what, Thread upload)
+    private static void checkHonesty(LossTally tally, RawConnection connection, String what, Thread upload)
             throws IOException {
         tally.sent();
-        RawHttp.Response response;
+        RawResponse response;
         try {
             response = connection.readResponse("POST");
         } catch (IOException e) {
@@ -357,7 +359,7 @@ class ForwardingChaosIT {
                 upload.join(Duration.ofSeconds(20).toMillis());
             }
             connection.send(RawHttp.head("GET", "/honest/mirror?tag=next"));
-            RawHttp.Response next = connection.readResponse("GET");
+            RawResponse next = connection.readResponse("GET");
             if (next.status() == 200 && "next".equals(next.header("X-Request-Tag").orElse(""))) {
                 tally.ok();
             } else {
@@ -371,7 +373,7 @@ class ForwardingChaosIT {
     }
 
     /** Writes a request on another thread; a write the front refuses (it closed the connection) just ends it. */
-    private static Thread uploadInBackground(RawHttp.Connection connection, byte[] head, byte[] body) {
+    private static Thread uploadInBackground(RawConnection connection, byte[] head, byte[] body) {
         Thread upload = new Thread(() -> {
             try {
                 connection.send(head, body);

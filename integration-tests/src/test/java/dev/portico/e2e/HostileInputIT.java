@@ -22,7 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * Hostile input over a raw socket to the front (issue 8): request smuggling and malformed framing,
@@ -131,7 +133,7 @@ class HostileInputIT {
 
     /** Sends one attack on a fresh connection; returns the first status line (or what happened instead). */
     private static String send(Attack attack, List<String> failures) throws IOException {
-        try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
+        try (RawConnection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
             try {
                 connection.send(attack.bytes());
                 if (attack.halfClose()) {
@@ -140,7 +142,7 @@ class HostileInputIT {
             } catch (IOException e) {
                 // the front may close before reading it all: what it answered is read below
             }
-            RawHttp.Response response;
+            RawResponse response;
             try {
                 response = connection.readResponse("POST");
             } catch (EOFException e) {
@@ -412,8 +414,8 @@ class HostileInputIT {
             List<String> headers = r < requests.size() ? requests.get(r) : spoofed;
             String host = r < requests.size() ? hosts.get(0) : hosts.get(r - requests.size() + 1);
             VARIANTS.incrementAndGet();
-            RawHttp.Response response;
-            try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
+            RawResponse response;
+            try (RawConnection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
                 StringBuilder head = new StringBuilder("GET /rec/echo?spoof=1 HTTP/1.1\r\nHost: " + host + "\r\n");
                 headers.forEach(line -> head.append(line).append("\r\n"));
                 connection.send(head.append("\r\n").toString());
@@ -480,10 +482,10 @@ class HostileInputIT {
         for (String path : paths) {
             VARIANTS.incrementAndGet();
             for (String method : List.of("POST", "GET")) {
-                try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
+                try (RawConnection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
                     connection.send(RawHttp.head(method, path, "X-Portico-Token: forged", "X-Portico-Event: shutdown",
                             "Content-Length: 0"));
-                    RawHttp.Response response = connection.readResponse(method);
+                    RawResponse response = connection.readResponse(method);
                     answers.add(method + " " + path + " -> " + response.head().statusLine());
                     if (response.status() != 404 && response.status() != 400) {
                         failures.add(method + " " + path + ": answered " + response + " instead of 404 (or 400)");
@@ -556,7 +558,7 @@ class HostileInputIT {
             Probe probe = probes.get(i);
             String target = probe.path() + "?probe=p" + i + "x";
             String answer;
-            try (RawHttp.Connection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
+            try (RawConnection connection = RawHttp.connect(tomcat.httpPort(), ANSWER_TIMEOUT)) {
                 connection.send(RawHttp.head("GET", target));
                 answer = connection.readResponse("GET").head().statusLine();
             } catch (IOException e) {

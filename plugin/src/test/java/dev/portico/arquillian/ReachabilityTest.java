@@ -14,7 +14,9 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * A hosted WAR answers only under its context path on the front Host that carries the valve:
@@ -42,9 +44,9 @@ class ReachabilityTest {
      * does not let a caller set it): the status line and the body.
      */
     private String[] raw(String hostHeader, String path) throws Exception {
-        try (RawHttp.Connection connection = RawHttp.connect(base.getPort())) {
+        try (RawConnection connection = RawHttp.connect(base.getPort())) {
             connection.send("GET " + path + " HTTP/1.1\r\nHost: " + hostHeader + "\r\nConnection: close\r\n\r\n");
-            RawHttp.Response response = connection.readResponse("GET");
+            RawResponse response = connection.readResponse("GET");
             return new String[] {response.head().statusLine(), response.text()};
         }
     }

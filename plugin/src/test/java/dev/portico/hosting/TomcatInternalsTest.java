@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Poll;
-import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawConnection;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * What {@link TomcatInternals} relies on, against the Tomcat on the class path: each test fails
@@ -104,7 +105,7 @@ class TomcatInternalsTest {
     /** The lock Portico takes is the one Tomcat holds while it processes an event of the connection. */
     @Test
     void theConnectionLockIsTheOneTomcatHoldsWhileItProcessesTheConnection() throws Exception {
-        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+        try (RawConnection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send("GET /plain/x HTTP/1.1\r\nHost: x\r\nX-Lock: 1\r\n\r\n");
             assertEquals(200, connection.readResponse("GET").status());
         }
@@ -147,13 +148,13 @@ class TomcatInternalsTest {
         Level before = machine.getLevel();
         machine.setLevel(Level.FINEST);
         machine.addHandler(sweep);
-        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+        try (RawConnection connection = tomcat.connect(Duration.ofSeconds(10))) {
             // a first forwarded request leaves its processor as Portico's cycles leave it
             connection.send("GET /internals/echo HTTP/1.1\r\nHost: x\r\n\r\n");
             assertEquals(200, connection.readResponse("GET").status());
             // slow enough that a timeout, if the sweep decided one, is processed before the answer
             connection.send("GET /internals/slow?ms=300 HTTP/1.1\r\nHost: x\r\nX-Sweep: 1\r\n\r\n");
-            RawHttp.Response answer = connection.readResponse("GET");
+            RawResponse answer = connection.readResponse("GET");
             assertEquals(1, swept.get(), "Tomcat's trace of the state change to STARTING was not seen: "
                     + "the moment this test sweeps in no longer exists as it did; re-examine TomcatInternals");
             assertEquals(200, answer.status(), answer.text());
@@ -172,12 +173,12 @@ class TomcatInternalsTest {
     @Test
     void aCycleTomcatTimesOutIsAnswered503AndLogged() throws Exception {
         CAPTURED.set(null);
-        try (CapturedLog log = new CapturedLog(); RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+        try (CapturedLog log = new CapturedLog(); RawConnection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send("GET /internals/slow?ms=2000 HTTP/1.1\r\nHost: x\r\nX-Capture: 1\r\n\r\n");
             Poll.until(java.time.Duration.ofSeconds(5), "the request waiting in its async cycle",
                     () -> CAPTURED.get() != null && waitingProcessors().contains(CAPTURED.get()));
             CAPTURED.get().timeoutAsync(-1);
-            RawHttp.Response answer = connection.readResponse("GET");
+            RawResponse answer = connection.readResponse("GET");
             assertEquals(503, answer.status(), answer.text());
             assertTrue(answer.text().contains("Portico"), answer.text());
             Poll.until(java.time.Duration.ofSeconds(5), "a WARNING naming the request: " + log.messages(Level.WARNING),

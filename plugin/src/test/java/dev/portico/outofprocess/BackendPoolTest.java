@@ -35,7 +35,10 @@ import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Concurrently;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;
-import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawConnection;
+import dev.portico.testsupport.RawKeepAlive;
+import dev.portico.testsupport.RawResponse;
+import dev.portico.testsupport.RawResponseHead;
 import dev.portico.testsupport.TestBodies;
 
 /**
@@ -196,12 +199,12 @@ class BackendPoolTest {
                 return;
             }
             Random random = new Random(300 + client);
-            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+            try (RawKeepAlive connection = new RawKeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
                 for (int i = 0; System.nanoTime() < deadline; i++) {
                     int bytes = random.nextInt(64 * 1024);
                     gets.incrementAndGet();
                     try {
-                        RawHttp.Response answer = connection.exchange("GET",
+                        RawResponse answer = connection.exchange("GET",
                                 "/pair/download?bytes=" + bytes + "&id=" + client + "-" + i, null);
                         if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), bytes)) {
                             failures.add(client + "-" + i + ": " + answer.status() + " " + answer.body().length + " B");
@@ -256,11 +259,11 @@ class BackendPoolTest {
                 return;
             }
             // Tomcat's maxKeepAliveRequests (100) closes a connection now and then, said honestly
-            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+            try (RawKeepAlive connection = new RawKeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
                 for (int i = 0; !recycled.get() && System.nanoTime() < end; i++) {
                     boolean duringRecycle = touched.get();
                     long begin = System.nanoTime();
-                    RawHttp.Response answer = connection.exchange("GET", "/rolling/download?bytes=2000&id=" + client + "-" + i, null);
+                    RawResponse answer = connection.exchange("GET", "/rolling/download?bytes=2000&id=" + client + "-" + i, null);
                     long millis = (System.nanoTime() - begin) / 1_000_000;
                     (duringRecycle ? during : steady).add(millis);
                     if (answer.status() != 200 || !TestBodies.isModulo251(answer.body(), 2000)) {
@@ -470,8 +473,8 @@ class BackendPoolTest {
     void anOpenUpgradedConnectionKeepsAnIdleAppRunning() throws Exception {
         tomcat.nodeApp("tunnelled", "idleTimeout=\"1\"", Map.of());
         long pid = pid("/tunnelled");
-        try (RawHttp.Connection tunnel = tomcat.upgradeToEcho("/tunnelled/raw-echo", Duration.ofSeconds(10))) {
-            RawHttp.Head head = tunnel.readHead();
+        try (RawConnection tunnel = tomcat.upgradeToEcho("/tunnelled/raw-echo", Duration.ofSeconds(10))) {
+            RawResponseHead head = tunnel.readHead();
             assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
             assertEquals("1", inFlight("/tunnelled"), "the open tunnel is in flight");
             // three maintenance rounds past idleTimeout with no request but the tunnel

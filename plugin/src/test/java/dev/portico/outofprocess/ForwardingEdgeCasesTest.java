@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
-import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawConnection;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * Edge cases of the forwarding path found by attacking it, each against a real Node backend
@@ -79,7 +80,7 @@ class ForwardingEdgeCasesTest {
     void retriedAnswerIsWrittenWithoutBlockingAForwardingThread() throws Exception {
         app("block", "rapidFailsPerMinute=\"100\"", Map.of("MARKER", work.resolve("block.marker").toString()));
         assertEquals(200, tomcat.get("/block/ok").statusCode());
-        RawHttp.Connection slow = tomcat.connect(Duration.ofSeconds(60));
+        RawConnection slow = tomcat.connect(Duration.ofSeconds(60));
         try {
             // the first process dies on /big without answering; the retry goes to the second, which sends 8 MiB
             slow.send("GET /block/big HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -105,7 +106,7 @@ class ForwardingEdgeCasesTest {
         assertEquals(200, tomcat.get("/control/ok").statusCode());
         // kill the first process' role: /big on the first process dies; so trigger the second process first
         tomcat.get("/control/die");
-        RawHttp.Connection slow = tomcat.connect(Duration.ofSeconds(60));
+        RawConnection slow = tomcat.connect(Duration.ofSeconds(60));
         try {
             slow.send("GET /control/big HTTP/1.1\r\nHost: x\r\n\r\n");
             Thread.sleep(4000);
@@ -156,7 +157,7 @@ class ForwardingEdgeCasesTest {
         app("reject", "", Map.of());
         assertEquals(200, tomcat.get("/reject/ok").statusCode());
         for (int round = 0; round < 3; round++) {
-            RawHttp.Connection c = tomcat.connect(Duration.ofSeconds(20));
+            RawConnection c = tomcat.connect(Duration.ofSeconds(20));
             byte[] body = new byte[4 << 20];
             CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
                 try {
@@ -167,7 +168,7 @@ class ForwardingEdgeCasesTest {
                 }
             });
             try {
-                RawHttp.Response a = c.readResponse("POST");
+                RawResponse a = c.readResponse("POST");
                 System.out.println("[edge] early rejection round " + round + ": " + a.status() + " " + a.head() + " "
                         + a.text().substring(0, Math.min(120, a.text().length())));
                 assertEquals(413, a.status(), "the backend said 413; the client got " + a.status() + ": " + a.text());
@@ -178,8 +179,8 @@ class ForwardingEdgeCasesTest {
         }
     }
 
-    private static RawHttp.Response rawGet(String path) throws IOException {
-        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(8))) {
+    private static RawResponse rawGet(String path) throws IOException {
+        try (RawConnection connection = tomcat.connect(Duration.ofSeconds(8))) {
             connection.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
             return connection.readResponse("GET");
         }
@@ -191,7 +192,7 @@ class ForwardingEdgeCasesTest {
     void interimAnswersDoNotReplaceTheFinalOne() throws Exception {
         app("interim", "requestTimeout=\"00:00:10\"", Map.of());
         for (String interim : new String[] {"hints", "processing", "continue"}) {
-            RawHttp.Response answer = rawGet("/interim/" + interim);
+            RawResponse answer = rawGet("/interim/" + interim);
             assertEquals(200, answer.status(), interim);
             assertEquals("final answer", answer.text(), interim);
         }
@@ -221,7 +222,7 @@ class ForwardingEdgeCasesTest {
         app(name, "", Map.of());
         assertEquals(200, tomcat.get("/" + name + "/ok").statusCode());
         long begin = System.nanoTime();
-        RawHttp.Response answer = rawGet("/" + name + "/" + endpoint);
+        RawResponse answer = rawGet("/" + name + "/" + endpoint);
         long millis = (System.nanoTime() - begin) / 1_000_000;
         assertEquals(502, answer.status());
         assertTrue(millis < 1500, "the 502 took " + millis + " ms");
@@ -234,10 +235,10 @@ class ForwardingEdgeCasesTest {
     @Timeout(60)
     void headKeepsTheDeclaredLengthAndTheConnection() throws Exception {
         app("head", "", Map.of());
-        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(8))) {
+        try (RawConnection connection = tomcat.connect(Duration.ofSeconds(8))) {
             for (int n : new int[] {1000, 1_000_000, 0}) {
                 connection.send("HEAD /head/len?n=" + n + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                RawHttp.Response answer = connection.readResponse("HEAD");
+                RawResponse answer = connection.readResponse("HEAD");
                 assertEquals(String.valueOf(n), answer.header("content-length").orElse(null), "HEAD n=" + n);
             }
             connection.send("GET /head/len?n=5 HTTP/1.1\r\nHost: x\r\n\r\n");

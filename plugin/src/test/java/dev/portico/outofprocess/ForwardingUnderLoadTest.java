@@ -19,8 +19,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Concurrently;
 import dev.portico.testsupport.Json;
-import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawConnection;
+import dev.portico.testsupport.RawKeepAlive;
+import dev.portico.testsupport.RawRequestBody;
+import dev.portico.testsupport.RawResponse;
 import dev.portico.testsupport.TestBodies;
+import dev.portico.testsupport.TruncatedBody;
 
 /**
  * The forwarding path under concurrency, in an embedded Tomcat with a real Node backend: many
@@ -54,7 +58,7 @@ class ForwardingUnderLoadTest {
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         Concurrently.run(CLIENTS, LOAD_LIMIT, client -> {
             Random random = new Random(client);
-            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+            try (RawKeepAlive connection = new RawKeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
                 for (int i = 0; i < 120; i++) {
                     int size = i < SIZES.length * 2 ? SIZES[i % SIZES.length] : SIZES[random.nextInt(SIZES.length - 2)];
                     boolean chunked = (i + client) % 3 == 0;
@@ -62,13 +66,13 @@ class ForwardingUnderLoadTest {
                     byte[] body = new byte[size];
                     random.nextBytes(body);
                     String id = client + "-" + i;
-                    RawHttp.Body framed = chunked ? RawHttp.Body.chunked(body, 1 + random.nextInt(9000)) : RawHttp.Body.sized(body);
+                    RawRequestBody framed = chunked ? RawRequestBody.chunked(body, 1 + random.nextInt(9000)) : RawRequestBody.sized(body);
                     if (expectContinue) {
                         framed = framed.expectingContinueWithoutWaiting();
                     }
                     sent.incrementAndGet();
                     try {
-                        RawHttp.Response answer = connection.exchange("POST", "/load/echo?id=" + id, framed);
+                        RawResponse answer = connection.exchange("POST", "/load/echo?id=" + id, framed);
                         String json = answer.text();
                         if (answer.status() != 200 || !("id=" + id).equals(Json.field(json, "query"))
                                 || !String.valueOf(size).equals(Json.field(json, "bodyLength"))
@@ -104,26 +108,26 @@ class ForwardingUnderLoadTest {
                 try {
                     if (client % 2 == 0) {
                         // abandon a stream after a random part of it
-                        RawHttp.Connection abandoned = tomcat.connect(Duration.ofSeconds(10));
+                        RawConnection abandoned = tomcat.connect(Duration.ofSeconds(10));
                         abandoned.send("GET /load/sse?count=40&intervalMs=5&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
                         abandoned.readSome(1 + random.nextInt(300));
                         abandoned.abort();
                     }
-                    try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(20))) {
+                    try (RawConnection connection = tomcat.connect(Duration.ofSeconds(20))) {
                         connection.send("GET /load/sse?count=6&intervalMs=3&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Response stream = connection.readResponse("GET");
+                        RawResponse stream = connection.readResponse("GET");
                         String expected = "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n";
                         if (stream.status() != 200 || !expected.equals(stream.text())) {
                             failures.add("stream " + id + ": " + stream.status() + " " + stream.text());
                         }
                         int bytes = 1 + random.nextInt(200_000);
                         connection.send("GET /load/download?bytes=" + bytes + "&id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Response download = connection.readResponse("GET");
+                        RawResponse download = connection.readResponse("GET");
                         if (download.status() != 200 || !TestBodies.isModulo251(download.body(), bytes)) {
                             failures.add("download " + id + ": " + download.status() + " " + download.body().length + " B");
                         }
                         connection.send("GET /load/echo?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
-                        RawHttp.Response echo = connection.readResponse("GET");
+                        RawResponse echo = connection.readResponse("GET");
                         if (echo.status() != 200 || !("id=" + id).equals(Json.field(echo.text(), "query"))) {
                             failures.add("echo " + id + ": " + echo.status() + " " + echo.text());
                         }
@@ -174,7 +178,7 @@ class ForwardingUnderLoadTest {
                 return;
             }
             Random random = new Random(200 + client);
-            try (RawHttp.KeepAlive connection = new RawHttp.KeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
+            try (RawKeepAlive connection = new RawKeepAlive(tomcat.port(), Duration.ofSeconds(30))) {
                 for (int i = 0; System.nanoTime() < deadline; i++) {
                     String id = client + "-" + i;
                     boolean post = client % 3 == 2;
@@ -183,8 +187,8 @@ class ForwardingUnderLoadTest {
                             posts.incrementAndGet();
                             byte[] body = new byte[random.nextInt(20_000)];
                             random.nextBytes(body);
-                            RawHttp.Response answer = connection.exchange("POST", "/victim/echo?id=" + id,
-                                    RawHttp.Body.sized(body));
+                            RawResponse answer = connection.exchange("POST", "/victim/echo?id=" + id,
+                                    RawRequestBody.sized(body));
                             if (answer.status() == 502) {
                                 posts502.incrementAndGet();
                             } else if (answer.status() != 200
@@ -195,10 +199,10 @@ class ForwardingUnderLoadTest {
                         }
                         gets.incrementAndGet();
                         int bytes = random.nextInt(i % 4 == 0 ? 300_000 : 64 * 1024);
-                        RawHttp.Response answer;
+                        RawResponse answer;
                         try {
                             answer = connection.exchange("GET", "/victim/download?bytes=" + bytes + "&id=" + id, null);
-                        } catch (RawHttp.TruncatedBody cut) {
+                        } catch (TruncatedBody cut) {
                             if (bytes <= 64 * 1024) {
                                 throw cut;
                             }

@@ -32,7 +32,9 @@ import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * Clients that misbehave on purpose, over raw sockets, against one out-of-process app: none may
@@ -96,7 +98,7 @@ class HostileClientsTest {
         release = new CountDownLatch(1);
         blockedThreads.clear();
         byte[] body = new byte[24 * 1024 * 1024];
-        try (RawHttp.Connection hostile = tomcat.connect(Duration.ofSeconds(60))) {
+        try (RawConnection hostile = tomcat.connect(Duration.ofSeconds(60))) {
             CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
                 try {
                     hostile.send("POST /node/slow?ms=1000 HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n");
@@ -106,7 +108,7 @@ class HostileClientsTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            RawHttp.Response upload = hostile.readResponse("POST");
+            RawResponse upload = hostile.readResponse("POST");
             assertEquals(200, upload.status());
             sent.get(30, TimeUnit.SECONDS);
             Poll.until(Duration.ofSeconds(20), "the pipelined request reached its servlet",
@@ -136,17 +138,17 @@ class HostileClientsTest {
     @Timeout(180)
     void wellBehavedClientIsServedWhileHostileClientsPress() throws Exception {
         int port = tomcat.port();
-        java.util.List<RawHttp.Connection> hostile = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<RawConnection> hostile = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.ExecutorService pressure = java.util.concurrent.Executors.newCachedThreadPool();
         try {
             for (int i = 0; i < 10; i++) {
-                RawHttp.Connection stalled = RawHttp.connect(port, Duration.ofSeconds(60));
+                RawConnection stalled = RawHttp.connect(port, Duration.ofSeconds(60));
                 stalled.send("GET /node/download?bytes=" + (64 * 1024 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 hostile.add(stalled);
             }
             for (int i = 0; i < 30; i++) {
-                RawHttp.Connection sse = RawHttp.connect(port, Duration.ofSeconds(60));
+                RawConnection sse = RawHttp.connect(port, Duration.ofSeconds(60));
                 sse.send("GET /node/sse?count=100000&intervalMs=5 HTTP/1.1\r\nHost: x\r\n\r\n");
                 hostile.add(sse);
                 pressure.submit(() -> {
@@ -157,7 +159,7 @@ class HostileClientsTest {
                 });
             }
             for (int i = 0; i < 5; i++) {
-                RawHttp.Connection slowloris = RawHttp.connect(port, Duration.ofSeconds(60));
+                RawConnection slowloris = RawHttp.connect(port, Duration.ofSeconds(60));
                 slowloris.send("POST /node/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
                 hostile.add(slowloris);
                 pressure.submit(() -> {
@@ -172,7 +174,7 @@ class HostileClientsTest {
                 pressure.submit(() -> {
                     byte[] part = new byte[1024 * 1024];
                     while (running.get()) {
-                        try (RawHttp.Connection cut = RawHttp.connect(port, Duration.ofSeconds(10))) {
+                        try (RawConnection cut = RawHttp.connect(port, Duration.ofSeconds(10))) {
                             cut.send("POST /node/slow?ms=50 HTTP/1.1\r\nHost: x\r\nContent-Length: " + (16 * part.length) + "\r\n\r\n");
                             for (int k = 0; k < 6; k++) {
                                 cut.send(part);
@@ -198,7 +200,7 @@ class HostileClientsTest {
             System.out.println("[selector] slowest of 100 probes under pressure: " + worst / 1_000_000 + " ms");
         } finally {
             running.set(false);
-            hostile.forEach(RawHttp.Connection::abort);
+            hostile.forEach(RawConnection::abort);
             pressure.shutdownNow();
             pressure.awaitTermination(20, TimeUnit.SECONDS);
         }
@@ -226,11 +228,11 @@ class HostileClientsTest {
 
     private static void stalledDownloadsDoNotCountAgainstTheProcess(boolean reset) throws Exception {
         String pid = Json.field(tomcat.get("/node/env").body(), "pid");
-        List<RawHttp.Connection> stalled = new java.util.ArrayList<>();
+        List<RawConnection> stalled = new java.util.ArrayList<>();
         try (CapturedLog log = new CapturedLog()) {
             // all begun first (each answer's head counts as a success), then all given up: six in a row
             for (int i = 0; i < 6; i++) {
-                RawHttp.Connection client = tomcat.connect(Duration.ofSeconds(30));
+                RawConnection client = tomcat.connect(Duration.ofSeconds(30));
                 stalled.add(client);
                 client.send("GET /node/download?bytes=" + (64 * 1024 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(client.readSome(1024).length > 0, "the download began");
@@ -238,13 +240,13 @@ class HostileClientsTest {
             if (reset) {
                 // the clients read no more: the socket buffers fill and Tomcat holds a write pending
                 Thread.sleep(1000);
-                stalled.forEach(RawHttp.Connection::abort);
+                stalled.forEach(RawConnection::abort);
             }
             tomcat.awaitNothingInFlight(Duration.ofSeconds(30), "the stalled downloads ended");
             List<String> blamed = log.messages(Level.WARNING).stream().filter(m -> m.contains("/node/download")).toList();
             assertEquals(List.of(), blamed, "a client that left was logged as the backend's failure");
         } finally {
-            stalled.forEach(RawHttp.Connection::abort);
+            stalled.forEach(RawConnection::abort);
         }
         assertEquals(pid, Json.field(tomcat.get("/node/env").body(), "pid"),
                 "clients that left replaced the app's healthy process");

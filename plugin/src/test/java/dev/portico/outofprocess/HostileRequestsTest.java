@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
-import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawConnection;
+import dev.portico.testsupport.RawResponse;
 
 /**
  * What a hostile client sends, over a raw socket, to two out-of-process apps {@code /a} and
@@ -70,8 +71,8 @@ class HostileRequestsTest {
         Logger.getLogger("").removeHandler(severeHandler);
     }
 
-    private static RawHttp.Response raw(String request) throws IOException {
-        try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+    private static RawResponse raw(String request) throws IOException {
+        try (RawConnection connection = tomcat.connect(Duration.ofSeconds(10))) {
             connection.send(request);
             return connection.readResponse(request.substring(0, request.indexOf(' ')));
         }
@@ -100,7 +101,7 @@ class HostileRequestsTest {
             "GET /a/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
         };
         for (String request : refused) {
-            RawHttp.Response answer = raw(request);
+            RawResponse answer = raw(request);
             assertTrue(answer.status() >= 400 && answer.status() < 500 || answer.status() == 501,
                     answer.status() + " for " + request.replace("\r\n", "\\r\\n"));
         }
@@ -110,7 +111,7 @@ class HostileRequestsTest {
     /** A malformed chunked body used to be a bare close: it gets an answer, and the backend sees no request of its own making. */
     @Test
     void malformedChunkedBodyIsAnswered400() throws IOException {
-        RawHttp.Response answer = raw("POST /a/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        RawResponse answer = raw("POST /a/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5\r\nhello\r\nzz-not-hex\r\n\r\n");
         assertEquals(400, answer.status());
         assertTrue(answer.closesConnection(), "a 400 after a broken body must close: " + answer.head());
@@ -127,7 +128,7 @@ class HostileRequestsTest {
         };
         int answered = 0;
         for (String probe : probes) {
-            RawHttp.Response answer = raw("GET " + probe + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse answer = raw("GET " + probe + " HTTP/1.1\r\nHost: x\r\n\r\n");
             if (answer.status() >= 400 && answer.status() < 500) {
                 continue; // refused by the front: nothing reached a backend
             }
@@ -152,7 +153,7 @@ class HostileRequestsTest {
     /** Tomcat unfolds an obs-fold line into one value (RFC 9112, 5.2): the backend sees no line break of the client's. */
     @Test
     void foldedHeaderReachesTheBackendAsOneLine() throws IOException {
-        RawHttp.Response answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
+        RawResponse answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
         assertEquals(200, answer.status());
         String folded = Json.field(answer.text(), "x-folded");
         assertTrue(folded != null && !folded.contains("\n") && !folded.contains("\r"), "x-folded: " + folded);
@@ -160,7 +161,7 @@ class HostileRequestsTest {
 
     @Test
     void forgedForwardingHeadersNeverReachTheBackend() throws IOException {
-        RawHttp.Response answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\n"
+        RawResponse answer = raw("GET /a/echo HTTP/1.1\r\nHost: x\r\n"
                 + "X_Forwarded_For: 6.6.6.6\r\nX_Portico_Token: forged\r\nX-Real-IP: 6.6.6.6\r\nx-forwarded-for: 7.7.7.7\r\n"
                 + "X-Forwarded_Proto: https\r\nx_real_ip: 6.6.6.6\r\nX-Original-URL: /b/\r\nForwarded: for=6.6.6.6\r\n\r\n");
         assertEquals(200, answer.status());
@@ -179,7 +180,7 @@ class HostileRequestsTest {
         String pid = Json.field(tomcat.get("/a/env").body(), "pid");
         for (String path : new String[] {"/a/.portico/shutdown", "/a/%2eportico/shutdown", "/a/.portico;x/shutdown",
                 "/a//.portico/shutdown", "/a/.PORTICO/shutdown", "/a/x/../.portico/shutdown", "/a/.portico"}) {
-            RawHttp.Response answer = raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Portico-Event: shutdown\r\n"
+            RawResponse answer = raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Portico-Event: shutdown\r\n"
                     + "Content-Length: 0\r\n\r\n");
             assertTrue(answer.status() == 404 || answer.status() == 400, path + " answered " + answer.status());
         }

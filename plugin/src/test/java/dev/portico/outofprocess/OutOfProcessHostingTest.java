@@ -30,6 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
 import dev.portico.testsupport.TestBodies;
 
@@ -91,7 +92,7 @@ class OutOfProcessHostingTest {
     void forwardsTheClientsHost() throws Exception {
         tomcat.nodeApp("hosted", "", Map.of());
         int front = tomcat.port();
-        try (RawHttp.Connection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
+        try (RawConnection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
             String echo = echo(raw, "GET /hosted/echo HTTP/1.1\r\nHost: shop.example:" + front + "\r\n");
             assertEquals("shop.example:" + front, Json.field(echo, "host"), echo);
             assertEquals("shop.example:" + front, Json.field(echo, "x-forwarded-host"), echo);
@@ -107,7 +108,7 @@ class OutOfProcessHostingTest {
     }
 
     /** The echo of a GET whose head (request line and headers, no blank line) is written as it stands. */
-    private static String echo(RawHttp.Connection connection, String head) throws IOException {
+    private static String echo(RawConnection connection, String head) throws IOException {
         connection.send(head + "Content-Length: 0\r\n\r\n");
         return connection.readResponse("GET").text();
     }
@@ -118,7 +119,7 @@ class OutOfProcessHostingTest {
         tomcat.nodeApp("ownhost", "preserveHostHeader=\"false\"", Map.of());
         int front = tomcat.port();
         String port = Json.field(tomcat.get("/ownhost/env").body(), "PORTICO_PORT");
-        try (RawHttp.Connection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
+        try (RawConnection raw = RawHttp.connect(front, Duration.ofSeconds(10))) {
             String echo = echo(raw, "GET /ownhost/echo HTTP/1.1\r\nHost: shop.example\r\n");
             assertEquals("127.0.0.1:" + port, Json.field(echo, "host"), echo);
             assertEquals("shop.example", Json.field(echo, "x-forwarded-host"), echo);

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.portico.testing.CapturedLog;
 import dev.portico.testing.HostingTomcat;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponse;
+import dev.portico.testsupport.RawResponseHead;
 import dev.portico.testsupport.TestBodies;
 
 /** HTTP upgrades out-of-process: the WebSocket and protocol switches Jetty's ProxyServlet drops. */
@@ -46,7 +49,7 @@ class UpgradeForwardingTest {
     @Test
     void anyProtocolSwitchIsTunnelledBothWaysWithForwardingHeadersOwnedByPortico() throws Exception {
         // a megabyte each way, written while it is read back: back-pressure, not buffering, keeps it flowing
-        RawHttp.Head head = tomcat.assertEchoedThroughUpgrade("/up/raw-echo", TestBodies.random(1024 * 1024, 7),
+        RawResponseHead head = tomcat.assertEchoedThroughUpgrade("/up/raw-echo", TestBodies.random(1024 * 1024, 7),
                 Duration.ofSeconds(10), "X-Forwarded-For: 6.6.6.6");
         assertEquals(List.of("127.0.0.1"), head.values("X-Forwarded-For-Seen"), head.toString());
         assertEquals(List.of("127.0.0.1"), head.values("X-Host-Seen"),
@@ -76,8 +79,8 @@ class UpgradeForwardingTest {
     void aClientThatStopsReadingTheEchoIsHeldBackRatherThanBuffered() throws Exception {
         long total = 1024L * 1024 * 1024;
         int chunk = 64 * 1024;
-        try (RawHttp.Connection connection = tomcat.upgradeToEcho("/up/raw-echo", Duration.ofSeconds(20))) {
-            RawHttp.Head head = connection.readHead();
+        try (RawConnection connection = tomcat.upgradeToEcho("/up/raw-echo", Duration.ofSeconds(20))) {
+            RawResponseHead head = connection.readHead();
             assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
 
             AtomicLong written = new AtomicLong();
@@ -137,10 +140,10 @@ class UpgradeForwardingTest {
         Path record = Files.createTempFile("portico-upgrade-record", ".jsonl");
         try {
             tomcat.nodeApp("uprec", "", Map.of("BACKEND_RECORD_FILE", record.toString()));
-            try (RawHttp.Connection connection = tomcat.connect(Duration.ofSeconds(10))) {
+            try (RawConnection connection = tomcat.connect(Duration.ofSeconds(10))) {
                 connection.send(RawHttp.head("GET", "/uprec/raw-echo", "Connection: Upgrade, X-Secret-Hop",
                         "Upgrade: echo", "X-Secret-Hop: 1", "Proxy: http://evil.example:3128", "X-Kept: yes"));
-                RawHttp.Head head = connection.readHead();
+                RawResponseHead head = connection.readHead();
                 assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
             }
             String recorded = Files.readString(record).toLowerCase(java.util.Locale.ROOT);
@@ -154,8 +157,8 @@ class UpgradeForwardingTest {
 
     @Test
     void aRefusedUpgradeIsPassedBackAsTheBackendAnsweredIt() throws Exception {
-        try (RawHttp.Connection connection = tomcat.upgradeToEcho("/up/nowhere", Duration.ofSeconds(10))) {
-            RawHttp.Head head = connection.readHead();
+        try (RawConnection connection = tomcat.upgradeToEcho("/up/nowhere", Duration.ofSeconds(10))) {
+            RawResponseHead head = connection.readHead();
             assertTrue(head.statusLine().startsWith("HTTP/1.1 404"), head.toString());
             assertEquals("no such upgrade \r\n", new String(connection.readBytes(18), StandardCharsets.ISO_8859_1));
         }
@@ -166,8 +169,8 @@ class UpgradeForwardingTest {
     void aRefusalWithAMalformedLengthIsA502NamingTheBackend() throws Exception {
         for (String path : List.of("/up/refuse-bad-length", "/up/refuse-bad-chunk")) {
             try (CapturedLog log = new CapturedLog();
-                    RawHttp.Connection connection = tomcat.upgradeToEcho(path, Duration.ofSeconds(10))) {
-                RawHttp.Response answer = connection.readResponse("GET");
+                    RawConnection connection = tomcat.upgradeToEcho(path, Duration.ofSeconds(10))) {
+                RawResponse answer = connection.readResponse("GET");
                 assertEquals(502, answer.status(), path + ": " + answer.text());
                 assertTrue(answer.text().contains("malformed"), path + ": " + answer.text());
                 assertTrue(log.messages(Level.WARNING).stream().anyMatch(line -> line.contains("malformed")

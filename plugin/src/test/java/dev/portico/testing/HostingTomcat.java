@@ -35,7 +35,9 @@ import dev.portico.testsupport.EmbeddedTomcat;
 import dev.portico.testsupport.HttpTestClient;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;
+import dev.portico.testsupport.RawConnection;
 import dev.portico.testsupport.RawHttp;
+import dev.portico.testsupport.RawResponseHead;
 import dev.portico.testsupport.TestFiles;
 import dev.portico.testsupport.TextWebSocket;
 
@@ -181,7 +183,7 @@ public final class HostingTomcat implements AutoCloseable, BeforeAllCallback, Af
     }
 
     /** A raw HTTP/1.1 connection to the front connector. */
-    public RawHttp.Connection connect(Duration readTimeout) {
+    public RawConnection connect(Duration readTimeout) {
         return RawHttp.connect(port(), readTimeout);
     }
 
@@ -286,12 +288,12 @@ public final class HostingTomcat implements AutoCloseable, BeforeAllCallback, Af
      * backend's {@code /raw-echo} answers 101 and sends back every byte after it); the answer is
      * left for the caller to read.
      */
-    public RawHttp.Connection upgradeToEcho(String path, Duration readTimeout, String... extraHeaders) throws IOException {
+    public RawConnection upgradeToEcho(String path, Duration readTimeout, String... extraHeaders) throws IOException {
         String[] headers = new String[extraHeaders.length + 2];
         headers[0] = "Connection: Upgrade";
         headers[1] = "Upgrade: echo";
         System.arraycopy(extraHeaders, 0, headers, 2, extraHeaders.length);
-        RawHttp.Connection connection = connect(readTimeout);
+        RawConnection connection = connect(readTimeout);
         connection.send(RawHttp.head("GET", path, headers));
         return connection;
     }
@@ -301,10 +303,10 @@ public final class HostingTomcat implements AutoCloseable, BeforeAllCallback, Af
      * while reading it back, as a client of an echoing protocol does; fails unless the answer is
      * {@code HTTP/1.1 101} and every byte came back in order. Returns the 101's head.
      */
-    public RawHttp.Head assertEchoedThroughUpgrade(String path, byte[] payload, Duration limit, String... extraHeaders)
+    public RawResponseHead assertEchoedThroughUpgrade(String path, byte[] payload, Duration limit, String... extraHeaders)
             throws Exception {
-        try (RawHttp.Connection connection = upgradeToEcho(path, limit, extraHeaders)) {
-            RawHttp.Head head = connection.readHead();
+        try (RawConnection connection = upgradeToEcho(path, limit, extraHeaders)) {
+            RawResponseHead head = connection.readHead();
             assertTrue(head.statusLine().startsWith("HTTP/1.1 101"), head.toString());
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
