@@ -6,7 +6,8 @@
 // Environment (set by Portico): PORTICO_PORT, PORTICO_TOKEN, PORTICO_PATH_BASE, PORTICO_PARENT_PID;
 // with transport="unix" PORTICO_SOCKET instead of PORTICO_PORT: the server listens on that path.
 // Arguments: --port N listens on N instead of PORTICO_PORT (portico.xml's arguments="--port %PORTICO_PORT%").
-// /env also reports the port listened on (listeningPort) and the arguments (argv).
+// /env also reports the port listened on (listeningPort), the port of the connection the request
+// came on (clientPort: which pooled connection the front used) and the arguments (argv).
 //
 // Endpoints (relative to PORTICO_PATH_BASE; requests arrive with the full path):
 //   /echo                 any method: JSON {method, path, query, params, headers, rawHeaders,
@@ -253,6 +254,7 @@ function envVars(req, res, url) {
   result.PORTICO_PATH_BASE = env.PORTICO_PATH_BASE === undefined ? null : env.PORTICO_PATH_BASE;
   result.pid = process.pid;
   result.listeningPort = req.socket.localPort;
+  result.clientPort = req.socket.remotePort === undefined ? null : req.socket.remotePort;
   result.argv = process.argv.slice(2);
   sendJson(res, 200, result);
 }

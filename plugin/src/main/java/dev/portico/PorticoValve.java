@@ -105,7 +105,7 @@ public class PorticoValve extends ValveAttributes {
         blockingExecutor = Executors.newCachedThreadPool(new PorticoThreads("portico-lifecycle"));
         try {
             backendClient = new BackendClient("portico-forward", settings.get(Attribute.FORWARDING_THREADS),
-                    settings.get(Attribute.REQUEST_TIMEOUT));
+                    settings.get(Attribute.REQUEST_TIMEOUT), settings.get(Attribute.BACKEND_IDLE_TIMEOUT));
         } catch (Exception e) {
             throw new LifecycleException(sm.getString("valve.clientFailed"), e);
         }

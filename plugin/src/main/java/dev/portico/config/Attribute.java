@@ -111,7 +111,9 @@ public enum Attribute {
     HOOK_TIME_LIMIT("hookTimeLimit", seconds(1, 300), Duration.ofSeconds(5), VALVE, ANY,
             "Seconds one hook observer may take with one event"),
     FORWARDING_THREADS("forwardingThreads", wholeNumber(4, 10_000), 64, VALVE, ANY,
-            "Maximum threads of the forwarding client");
+            "Maximum threads of the forwarding client"),
+    BACKEND_IDLE_TIMEOUT("backendIdleTimeout", millis(100, 600_000), Duration.ofMillis(1000), VALVE, ANY,
+            "Milliseconds a connection to a backend may stay idle and still be reused");
 
     /** Where an attribute is written. */
     public enum Scope {

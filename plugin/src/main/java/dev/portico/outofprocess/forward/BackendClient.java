@@ -58,8 +58,10 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
      *        requestTimeout, which each forwarded request sets as its own, so that setting it
      *        changes nothing (a shorter one than the request's costs a timer cancelled and
      *        scheduled again per request)
+     * @param backendIdleTimeout how long a pooled connection may stay idle before it is given up
+     *        rather than reused (see {@link FreshConnectionPool})
      */
-    public BackendClient(String name, int maxThreads, Duration idleTimeout) throws Exception {
+    public BackendClient(String name, int maxThreads, Duration idleTimeout, Duration backendIdleTimeout) throws Exception {
         connector = new BackendConnector();
         connector.setSelectors(1);
         HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
@@ -67,6 +69,7 @@ public final class BackendClient implements AutoCloseable, HttpProbe {
         // the exchange under locks held only for a callback's length): they run on the selector
         // thread that read the backend's bytes, without a hand-off to a pool thread per event.
         transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
+        transport.setConnectionPoolFactory(destination -> new FreshConnectionPool(destination, backendIdleTimeout));
         client = new HttpClient(transport);
         QueuedThreadPool threads = new QueuedThreadPool(maxThreads, Math.min(8, maxThreads));
         threads.setName(name);

@@ -34,7 +34,7 @@ class BackendClientUnixTest {
 
     @BeforeEach
     void start() throws Exception {
-        client = new BackendClient("test-forward", 8, java.time.Duration.ofSeconds(30));
+        client = new BackendClient("test-forward", 8, java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(1));
     }
 
     @AfterEach
