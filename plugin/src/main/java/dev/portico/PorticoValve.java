@@ -260,14 +260,19 @@ public class PorticoValve extends ValveAttributes {
         return apps;
     }
 
-    /** Context path → the app's status, typed (what Portico Express says of each app at its start). */
+    /**
+     * Context path → the app's status, typed (what Portico Express says of each app at its start).
+     * Offline apps are left out: they answer their offline page whatever their state says.
+     */
     public java.util.Map<String, AppStatus> appStatuses() {
         java.util.Map<String, AppStatus> apps = new java.util.TreeMap<>();
         AppCatalog current = catalog;
         if (current != null) {
             for (AppCatalog.Slot slot : current.slots()) {
                 String path = slot.source().contextPath();
-                apps.put(path.isEmpty() ? "/" : path, slot.status());
+                if (slot.offlinePage() == null) {
+                    apps.put(path.isEmpty() ? "/" : path, slot.status());
+                }
             }
         }
         return apps;
