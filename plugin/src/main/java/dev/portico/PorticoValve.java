@@ -26,28 +26,28 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.config.AppConfig;
 import dev.portico.config.Attribute;
-import dev.portico.hosting.HostingEvents;
 import dev.portico.config.HostingModel;
 import dev.portico.config.PorticoXml;
-import dev.portico.outofprocess.forward.BackendClient;
 import dev.portico.hooks.LifecycleHooks;
 import dev.portico.hosting.AppCatalog;
-import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppSource;
+import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.ErrorPage;
 import dev.portico.hosting.HostedApp;
+import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
-import dev.portico.hosting.ErrorPage;
-import dev.portico.status.StatusAccess;
-import dev.portico.status.StatusReport;
 import dev.portico.hosting.TomcatInternals;
 import dev.portico.inprocess.InProcessApp;
 import dev.portico.jmx.AppMBeans;
 import dev.portico.outofprocess.OutOfProcessApp;
+import dev.portico.outofprocess.forward.BackendClient;
 import dev.portico.outofprocess.pool.PoolServices;
 import dev.portico.outofprocess.process.ChildRegistry;
 import dev.portico.outofprocess.process.SocketDirectory;
+import dev.portico.status.StatusAccess;
+import dev.portico.status.StatusReport;
 
 /**
  * Portico's shim in the Host pipeline: it maps a request to the hosted app with the longest

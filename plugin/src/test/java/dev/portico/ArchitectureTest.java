@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The plugin's shape, read from its sources (docs/architecture.md, "Packages"): packages do not
  * depend on each other in a circle, the layers below do not reach up, forwarding reaches the pool
- * only through the backend seam, and no file is over 400 lines.
+ * only through the backend seam, no file is over 400 lines and no method over 40.
  */
 class ArchitectureTest {
 
@@ -73,6 +75,56 @@ class ArchitectureTest {
                 assertTrue(lines <= 400, name + " has " + lines + " lines, more than 400");
             });
         }
+    }
+
+    @Test
+    void noMethodIsOver40Lines() throws IOException {
+        List<String> tooLong = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            files.filter(file -> file.toString().endsWith(".java")).forEach(file -> tooLong.addAll(methodsOver(40, file)));
+        }
+        assertEquals(List.of(), tooLong);
+    }
+
+    private static final Pattern COMMENT_OR_STRING = Pattern.compile(
+            "\"\"\"[\\s\\S]*?\"\"\"|\"(?:[^\"\\\\\\n]|\\\\.)*\"|'(?:[^'\\\\\\n]|\\\\.)'|//[^\\n]*|/\\*[\\s\\S]*?\\*/");
+    private static final Pattern SIGNATURE = Pattern.compile("(?:@\\w+(?:\\([^)]*\\))?\\s+)*(?:(?:public|private|protected"
+            + "|static|final|synchronized|abstract|default|native)\\s+)*(?:<[^>]+>\\s+)?[\\w<>\\[\\], ?.]+\\s+(\\w+)\\s*\\(.*\\)"
+            + "\\s*(?:throws\\s+[\\w., ]+)?");
+    private static final Pattern NOT_A_METHOD = Pattern.compile(
+            "^(?:if|for|while|switch|catch|try|else|do|synchronized|return|new)\\b.*|.*\\b(?:record|class|interface|enum)\\b.*|.*->.*");
+
+    /** Methods of {@code file} longer than {@code limit} lines, found by their braces once comments and strings are blanked. */
+    private static List<String> methodsOver(int limit, Path file) {
+        String text = COMMENT_OR_STRING.matcher(String.join("\n", lines(file)))
+                .replaceAll(match -> "\n".repeat((int) match.group().chars().filter(c -> c == '\n').count()));
+        List<String> found = new ArrayList<>();
+        Deque<int[]> open = new ArrayDeque<>();
+        Deque<String> names = new ArrayDeque<>();
+        StringBuilder statement = new StringBuilder();
+        int line = 1;
+        for (char c : text.toCharArray()) {
+            line += c == '\n' ? 1 : 0;
+            if (c == '{') {
+                String declared = statement.toString().replaceAll("\\s+", " ").trim();
+                Matcher signature = SIGNATURE.matcher(declared);
+                boolean method = signature.matches() && !NOT_A_METHOD.matcher(declared).matches()
+                        && !declared.substring(0, declared.indexOf('(')).contains("=");
+                open.push(new int[] {line, method ? 1 : 0});
+                names.push(method ? signature.group(1) : "");
+            } else if (c == '}' && !open.isEmpty()) {
+                int[] block = open.pop();
+                String name = names.pop();
+                if (block[1] == 1 && line - block[0] + 1 > limit) {
+                    found.add(file.getFileName() + " " + name + ": " + (line - block[0] + 1) + " lines");
+                }
+            }
+            statement.setLength(c == '{' || c == '}' || c == ';' ? 0 : statement.length());
+            if (c != '{' && c != '}' && c != ';') {
+                statement.append(c);
+            }
+        }
+        return found;
     }
 
     /** A path of packages leading from {@code from} back to {@code target}, or none. */

@@ -19,8 +19,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.hosting.StdoutLog;
+import dev.portico.inprocess.testapp.TestApp;
 import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;

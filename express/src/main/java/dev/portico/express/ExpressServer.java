@@ -18,8 +18,8 @@ import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 
 import dev.portico.PorticoValve;
-import dev.portico.integration.runner.DirectoryTree;
 import dev.portico.hosting.AppStatus;
+import dev.portico.integration.runner.DirectoryTree;
 
 /**
  * An embedded Tomcat on 127.0.0.1 with the Portico valve on its Host and a temporary

@@ -18,8 +18,8 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
-import dev.portico.hooks.api.AppRemoved;
 import dev.portico.config.PorticoXml;
+import dev.portico.hooks.api.AppRemoved;
 
 /**
  * The apps in the valve's appBase and what each one is doing. It notices apps added and

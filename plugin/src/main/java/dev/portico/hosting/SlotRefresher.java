@@ -9,9 +9,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.AppDeployed;
 import dev.portico.hooks.api.AppOffline;
 import dev.portico.hooks.api.AppOnline;
-import dev.portico.hooks.api.AppDeployed;
 import dev.portico.hooks.api.RecycleBegun;
 import dev.portico.hooks.api.RecycleFinished;
 import dev.portico.hosting.AppCatalog.Operation;

@@ -15,14 +15,14 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.config.AppConfig;
 import dev.portico.hooks.api.ContextStarted;
 import dev.portico.hooks.api.ContextStopped;
-import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InFlight;
-import dev.portico.integration.runner.DirectoryTree;
 import dev.portico.hosting.InternalContainer;
+import dev.portico.integration.runner.DirectoryTree;
 
 /**
  * One start of an in-process app: its Context, its start's outcome and the requests it is

@@ -24,11 +24,11 @@ import org.apache.tomcat.util.buf.MessageBytes;
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.ErrorPage;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.HostingEvents;
 import dev.portico.hosting.InternalContainer;
 import dev.portico.hosting.PorticoThreads;
-import dev.portico.hosting.ErrorPage;
 
 /**
  * A WAR hosted in the Tomcat JVM. Each start of the app (a <em>generation</em>) is a real

@@ -11,10 +11,10 @@ import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.modeler.Registry;
 import org.apache.tomcat.util.res.StringManager;
 
-import dev.portico.hosting.AppCatalog;
 import dev.portico.hooks.api.HostingEvent;
 import dev.portico.hooks.api.ProcessExited;
 import dev.portico.hooks.api.ProcessReady;
+import dev.portico.hosting.AppCatalog;
 import dev.portico.hosting.HostingEvents;
 
 /**

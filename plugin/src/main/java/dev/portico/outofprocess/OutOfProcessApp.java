@@ -24,16 +24,16 @@ import org.apache.tomcat.util.descriptor.web.SecurityCollection;
 import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 
 import dev.portico.config.AppConfig;
-import dev.portico.outofprocess.forward.BackendClient;
-import dev.portico.outofprocess.forward.ForwardingServlet;
 import dev.portico.hosting.AppSource;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.HostedApp;
 import dev.portico.hosting.InFlight;
 import dev.portico.hosting.InternalContainer;
-import dev.portico.outofprocess.process.BackendProcess;
+import dev.portico.outofprocess.forward.BackendClient;
+import dev.portico.outofprocess.forward.ForwardingServlet;
 import dev.portico.outofprocess.pool.BackendPool;
 import dev.portico.outofprocess.pool.PoolServices;
+import dev.portico.outofprocess.process.BackendProcess;
 
 /**
  * An app served by a child process: a forwarding Context in the internal Host (so Tomcat's

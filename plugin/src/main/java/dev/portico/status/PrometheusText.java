@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.ToLongFunction;
 
-import dev.portico.hosting.AppStatus;
-import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppMetrics;
+import dev.portico.hosting.AppStatus;
 
 /**
  * The status page in Prometheus' text exposition format (version 0.0.4): per app, requests,

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import dev.portico.hosting.AppStatus;
-import dev.portico.hosting.AppMetrics;
-import dev.portico.hosting.ErrorPage;
 import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppMetrics;
+import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.ErrorPage;
 
 /**
  * The status page for people, after {@code passenger-status}: one table row per app (a link to

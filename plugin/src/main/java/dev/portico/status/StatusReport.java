@@ -8,10 +8,10 @@ import java.util.Locale;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import dev.portico.hosting.AppStatus;
+import dev.portico.hosting.AppCatalog;
 import dev.portico.hosting.AppMetrics;
 import dev.portico.hosting.AppSource;
-import dev.portico.hosting.AppCatalog;
+import dev.portico.hosting.AppStatus;
 
 /**
  * The valve's status page: every hosted app, its hosting model and state, its request figures

@@ -22,8 +22,8 @@ import org.apache.catalina.valves.RemoteIpValve;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.portico.testing.HostingTomcat;
 import dev.portico.hosting.ErrorPage;
+import dev.portico.testing.HostingTomcat;
 import dev.portico.testsupport.Json;
 import dev.portico.testsupport.Poll;
 

@@ -1,7 +1,7 @@
 package dev.portico.integration.runner;
 
-import dev.portico.integration.ForwardedUserValve;
 import dev.portico.integration.BackendContract;
+import dev.portico.integration.ForwardedUserValve;
 import dev.portico.integration.PorticoEnvironment;
 import dev.portico.integration.PorticoIntegration;
 import dev.portico.integration.ShutdownAction;

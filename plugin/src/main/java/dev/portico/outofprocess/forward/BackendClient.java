@@ -31,10 +31,10 @@ import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import dev.portico.integration.BackendContract;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
 import dev.portico.outofprocess.forward.upgrade.BackendChannel;
-import dev.portico.integration.BackendContract;
 
 /**
  * The one Jetty HttpClient that forwards to every backend of a Host. Sharing it keeps one

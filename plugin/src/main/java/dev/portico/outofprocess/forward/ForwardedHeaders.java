@@ -12,8 +12,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jetty.client.Request;
 
 import dev.portico.config.AppConfig;
-import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.integration.BackendContract;
+import dev.portico.outofprocess.backend.BackendAddress;
 
 /**
  * The headers Portico owns on a forwarded request. The client's copies are removed and

@@ -36,12 +36,12 @@ import org.eclipse.jetty.util.Callback;
 
 import dev.portico.config.AppConfig;
 import dev.portico.hosting.ErrorPage;
+import dev.portico.hosting.StartFailure;
 import dev.portico.hosting.TomcatInternals;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.Backends;
 import dev.portico.outofprocess.backend.PoolSaturated;
 import dev.portico.outofprocess.backend.RetryPolicy;
-import dev.portico.hosting.StartFailure;
 
 /**
  * Forwards the requests of one out-of-process app to its backend process, without holding a

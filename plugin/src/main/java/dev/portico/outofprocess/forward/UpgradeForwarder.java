@@ -20,8 +20,8 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import dev.portico.config.Excerpt;
 import dev.portico.outofprocess.backend.BackendAddress;
-import dev.portico.outofprocess.forward.upgrade.UpgradeTunnel;
 import dev.portico.outofprocess.forward.upgrade.BackendChannel;
+import dev.portico.outofprocess.forward.upgrade.UpgradeTunnel;
 
 /**
  * Forwards an HTTP upgrade request — a WebSocket handshake or any other protocol switch — which
@@ -77,14 +77,7 @@ public final class UpgradeForwarder {
                 await(backend.write(head), millis);
             }
             ByteBuffer received = ByteBuffer.allocate(MAX_HEAD);
-            int headEnd;
-            while ((headEnd = endOfHead(received)) < 0) {
-                if (!received.hasRemaining() || await(backend.read(received), millis) < 0) {
-                    throw new IOException("the backend closed the connection or sent an oversized head");
-                }
-            }
-            ResponseHead answer = ResponseHead.parse(new String(received.array(), 0, headEnd, StandardCharsets.ISO_8859_1));
-            received.flip().position(headEnd + 4);
+            ResponseHead answer = readHead(backend, received, millis);
             ByteBuffer rest = ByteBuffer.allocate(received.remaining()).put(received).flip();
             response.setStatus(answer.status);
             for (String[] header : answer.headers) {
@@ -130,6 +123,20 @@ public final class UpgradeForwarder {
             head.append(header[0]).append(": ").append(header[1]).append("\r\n");
         }
         return head.append("\r\n").toString();
+    }
+
+    /** Reads the backend's answer head into {@code received}, left positioned at what follows the head. */
+    private static ResponseHead readHead(BackendChannel backend, ByteBuffer received, long millis)
+            throws IOException, TimeoutException {
+        int headEnd;
+        while ((headEnd = endOfHead(received)) < 0) {
+            if (!received.hasRemaining() || await(backend.read(received), millis) < 0) {
+                throw new IOException("the backend closed the connection or sent an oversized head");
+            }
+        }
+        ResponseHead answer = ResponseHead.parse(new String(received.array(), 0, headEnd, StandardCharsets.ISO_8859_1));
+        received.flip().position(headEnd + 4);
+        return answer;
     }
 
     private static int endOfHead(ByteBuffer received) {

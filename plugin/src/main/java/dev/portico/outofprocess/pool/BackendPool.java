@@ -15,9 +15,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
-import dev.portico.hooks.api.BackoffScheduled;
 import dev.portico.config.AppConfig;
 import dev.portico.config.PoolConfig;
+import dev.portico.hooks.api.BackoffScheduled;
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.StartFailure;
 import dev.portico.outofprocess.backend.Backend;

@@ -13,9 +13,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
+import dev.portico.hooks.api.ProcessExited;
 import dev.portico.hooks.api.ProcessReady;
 import dev.portico.hooks.api.StartFailed;
-import dev.portico.hooks.api.ProcessExited;
 import dev.portico.hosting.StartFailure;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.process.BackendProcess;

@@ -17,9 +17,9 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import org.apache.tomcat.util.res.StringManager;
 
-import dev.portico.hooks.api.ProcessStarting;
 import dev.portico.config.AppConfig;
 import dev.portico.config.BackendTransport;
+import dev.portico.hooks.api.ProcessStarting;
 import dev.portico.hosting.StartFailure;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.process.BackendProcess;

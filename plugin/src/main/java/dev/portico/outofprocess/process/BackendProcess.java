@@ -15,10 +15,10 @@ import org.apache.tomcat.util.res.StringManager;
 
 import dev.portico.hosting.AppStatus;
 import dev.portico.hosting.InFlight;
+import dev.portico.integration.BackendContract;
 import dev.portico.outofprocess.backend.Backend;
 import dev.portico.outofprocess.backend.BackendAddress;
 import dev.portico.outofprocess.backend.HttpProbe;
-import dev.portico.integration.BackendContract;
 
 /**
  * One child process of an app, from its launch to its exit: where it listens, the token it

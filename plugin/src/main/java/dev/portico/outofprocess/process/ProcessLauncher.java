@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 import dev.portico.config.AppConfig;
-import dev.portico.integration.BackendContract;
 import dev.portico.config.Placeholders;
+import dev.portico.integration.BackendContract;
 import dev.portico.outofprocess.backend.BackendAddress;
 
 /** Builds and starts the command line and environment of one backend process (the backend contract). */
