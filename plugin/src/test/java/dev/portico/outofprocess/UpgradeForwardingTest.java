@@ -66,6 +66,12 @@ class UpgradeForwardingTest {
         tomcat.assertEchoedThroughUpgrade("/up/raw-echo", TestBodies.random(32 * 1024 * 1024, 8), Duration.ofSeconds(60));
     }
 
+    /** Burst after burst on one tunnel, each echo awaited whole (see HostingTomcat.assertBurstsEchoedThroughUpgrade). */
+    @Test
+    void burstAfterBurstEveryEchoComesBackWhole() throws Exception {
+        tomcat.assertBurstsEchoedThroughUpgrade("/up/raw-echo", 30);
+    }
+
     /**
      * A client that writes a large stream without reading the echo: once the buffers on the way
      * are full, its writes stop, because the tunnel reads from neither side more than it can pass

@@ -37,6 +37,8 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
     private static final int BUFFER_SIZE = 16 * 1024;
     /** Client bytes waiting for the backend before reading pauses. */
     static final long QUEUE_LIMIT = 256 * 1024;
+    /** Client bytes waiting for the backend past which not even what Tomcat already holds is taken. */
+    static final long QUEUE_CAP = 2 * QUEUE_LIMIT;
     /** How long the container thread waits for the backend to take some of them before it lets go of the connection. */
     static final long QUEUE_WAIT_MILLIS = 10;
 
@@ -134,11 +136,18 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             this.in = in;
         }
 
+        /**
+         * Once {@code isReady()} said yes, Tomcat holds client bytes in its own buffer, and no read
+         * event comes for them after this returns (a client waiting for the echo of its last bytes
+         * sends nothing more): they are taken even past the limit, up to {@value #QUEUE_CAP}, and
+         * then this returns without asking {@code isReady()} again (which would pull in more).
+         */
         @Override
         public void onDataAvailable() {
             try {
                 while (!closed && in.isReady()) {
-                    if (!roomWithin(QUEUE_WAIT_MILLIS)) {
+                    boolean room = roomWithin(QUEUE_WAIT_MILLIS);
+                    if (!room && !belowCap()) {
                         return;
                     }
                     byte[] bytes = new byte[BUFFER_SIZE];
@@ -149,6 +158,9 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
                     if (n > 0) {
                         send(ByteBuffer.wrap(bytes, 0, n));
                     }
+                    if (!room) {
+                        return;
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -156,6 +168,10 @@ public final class UpgradeTunnel implements HttpUpgradeHandler {
             } catch (IOException | RuntimeException e) {
                 close(e);
             }
+        }
+
+        private synchronized boolean belowCap() {
+            return queued < QUEUE_CAP;
         }
 
         private synchronized boolean roomWithin(long millis) throws InterruptedException {
