@@ -247,17 +247,8 @@ public class PorticoValve extends ValveAttributes {
 
     /** Context path → one line on the app's state, for operators (and JMX, which exposes getters). */
     public java.util.Map<String, String> getHostedApps() {
-        java.util.Map<String, String> apps = new java.util.TreeMap<>();
-        AppCatalog current = catalog;
-        if (current != null) {
-            for (AppCatalog.Slot slot : current.slots()) {
-                String path = slot.source().contextPath();
-                apps.put(path.isEmpty() ? "/" : path,
-                        slot.offlinePage() == null ? slot.app().describe()
-                                : slot.offlineByFile() ? "offline (app_offline.htm)" : "offline (held by an operator)");
-            }
-        }
-        return apps;
+        return byPath(slot -> slot.offlinePage() == null ? slot.app().describe()
+                : slot.offlineByFile() ? "offline (app_offline.htm)" : "offline (held by an operator)");
     }
 
     /**
@@ -265,13 +256,18 @@ public class PorticoValve extends ValveAttributes {
      * Offline apps are left out: they answer their offline page whatever their state says.
      */
     public java.util.Map<String, AppStatus> appStatuses() {
-        java.util.Map<String, AppStatus> apps = new java.util.TreeMap<>();
+        return byPath(slot -> slot.offlinePage() == null ? slot.status() : null);
+    }
+
+    /** What {@code value} says of each hosted app, by its path ("/" for ROOT); an app it says null of is left out. */
+    private <V> java.util.Map<String, V> byPath(java.util.function.Function<AppCatalog.Slot, V> value) {
+        java.util.Map<String, V> apps = new java.util.TreeMap<>();
         AppCatalog current = catalog;
         if (current != null) {
             for (AppCatalog.Slot slot : current.slots()) {
-                String path = slot.source().contextPath();
-                if (slot.offlinePage() == null) {
-                    apps.put(path.isEmpty() ? "/" : path, slot.status());
+                V of = value.apply(slot);
+                if (of != null) {
+                    apps.put(slot.source().displayPath(), of);
                 }
             }
         }

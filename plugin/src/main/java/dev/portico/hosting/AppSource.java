@@ -15,6 +15,11 @@ import java.nio.file.Path;
  */
 public record AppSource(String name, String contextPath, Path location, Path directory, boolean war, Path configFile) {
 
+    /** The context path as operators read it: "/" for the root app. */
+    public String displayPath() {
+        return contextPath.isEmpty() ? "/" : contextPath;
+    }
+
     public boolean packedWar() {
         return war && !location.equals(directory);
     }

@@ -119,7 +119,7 @@ final class SlotRefresher {
         AppSource source = slot.source();
         slot.app = next;
         slot.deploymentFailure = null;
-        log.info(sm.getString("catalog.hosted", source.name(), displayPath(source), next.describe()));
+        log.info(sm.getString("catalog.hosted", source.name(), source.displayPath(), next.describe()));
         AppStatus status = next.status();
         events.tell(new AppDeployed(source.name(), source.contextPath(), status.model(), status.generation()));
     }
@@ -204,10 +204,6 @@ final class SlotRefresher {
         stopQuietly(slot.app, true);
         stopQuietly(slot.pending, true);
         slot.pending = null;
-    }
-
-    private static String displayPath(AppSource source) {
-        return source.contextPath().isEmpty() ? "/" : source.contextPath();
     }
 
     private static String fingerprint(AppSource source) {

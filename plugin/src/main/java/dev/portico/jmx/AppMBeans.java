@@ -68,7 +68,7 @@ public final class AppMBeans implements AppCatalog.SlotListener, HostingEvents {
         if (slot == null) {
             return;
         }
-        String path = slot.source().contextPath().isEmpty() ? "/" : slot.source().contextPath();
+        String path = slot.source().displayPath();
         try {
             ObjectName name = processName(domain, hostName, path, pid);
             Registry.getRegistry(null, null).registerComponent(new ManagedProcess(slot, pid), name, null);
@@ -98,7 +98,7 @@ public final class AppMBeans implements AppCatalog.SlotListener, HostingEvents {
     @Override
     public void added(AppCatalog catalog, AppCatalog.Slot slot) {
         this.catalog = catalog;
-        String path = slot.source().contextPath().isEmpty() ? "/" : slot.source().contextPath();
+        String path = slot.source().displayPath();
         try {
             ObjectName name = objectName(domain, hostName, path);
             Registry.getRegistry(null, null).registerComponent(new ManagedApp(catalog, slot), name, null);

@@ -37,8 +37,7 @@ public final class ManagedApp {
     }
 
     public String getPath() {
-        String path = slot.source().contextPath();
-        return path.isEmpty() ? "/" : path;
+        return slot.source().displayPath();
     }
 
     public String getLocation() {

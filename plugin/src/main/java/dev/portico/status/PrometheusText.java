@@ -48,7 +48,7 @@ final class PrometheusText {
 
     static String page(AppCatalog catalog) {
         List<App> apps = catalog.slots().stream().map(slot -> new App("app=\"" + label(slot.source().name())
-                + "\",path=\"" + label(StatusReport.displayPath(slot.source())) + "\"", slot.offlinePage() != null,
+                + "\",path=\"" + label(slot.source().displayPath()) + "\"", slot.offlinePage() != null,
                 slot.status(), slot.metrics().snapshot())).toList();
         StringBuilder out = new StringBuilder(1024 + apps.size() * 1536);
         family(out, "portico_app_info", "gauge", "Always 1; the app's hosting model and state as labels.");

@@ -64,7 +64,7 @@ final class StatusHtml {
     private static void app(StringBuilder html, AppCatalog.Slot slot, Instant now) {
         AppStatus status = slot.status();
         AppMetrics.Snapshot metrics = slot.metrics().snapshot();
-        String path = StatusReport.displayPath(slot.source());
+        String path = slot.source().displayPath();
         String href = path.endsWith("/") ? path : path + "/";
         String offline = slot.offlineReason();
         String state = offline != null ? "offline" : status.state();

@@ -96,10 +96,6 @@ public final class StatusReport {
         }
     }
 
-    static String displayPath(AppSource source) {
-        return source.contextPath().isEmpty() ? "/" : source.contextPath();
-    }
-
     private static String queryParameter(String query, String name) {
         if (query == null) {
             return null;
@@ -139,7 +135,7 @@ public final class StatusReport {
         // the first process's figures at the top level too: what a one-process app's readers expect
         AppStatus.ProcessStatus main = status.processes().isEmpty() ? null : status.processes().get(0);
         json.raw("{").field("name", source.name())
-                .field("path", displayPath(source))
+                .field("path", source.displayPath())
                 .field("location", source.location().toString())
                 .field("offline", slot.offlinePage() != null)
                 .field("offlineReason", slot.offlineReason())
